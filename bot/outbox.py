@@ -1,0 +1,162 @@
+"""The durable outbox: everything the bot sends waits here until a channel adapter confirms delivery.
+
+Adapters call :meth:`Outbox.due` to take a batch, deliver each item, and report back with
+:meth:`sent`, :meth:`retry` (with a delay: backoff, or a 429's ``retry_after``) or :meth:`dead`
+(only for what can never be delivered, e.g. the person blocked the bot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.privacy import Pseudonymizer
+from bot.storage.models import OutboxItem, utcnow
+
+LEASE = timedelta(seconds=60)  # an item taken but not reported back is retried after this
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox item as an adapter sees it: the address already unsealed."""
+
+    id: int
+    channel: str
+    target: str  # person | staff
+    kind: str
+    address: str | None  # the person's chat address (None for staff items)
+    person_id: int | None
+    case_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+def backoff(attempts: int, base: float = 1.0, cap: float = 300.0) -> float:
+    """Exponential backoff in seconds: 1, 2, 4, ... capped at five minutes."""
+    return min(cap, base * (2 ** max(0, attempts - 1)))
+
+
+class Outbox:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        pseudo: Pseudonymizer,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.pseudo = pseudo
+        self.clock = clock
+
+    async def due(self, channel: str, limit: int = 50, target: str | None = None) -> list[Delivery]:
+        """Take up to ``limit`` items that are due, oldest first, and lease them."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            query = (
+                select(OutboxItem)
+                .where(
+                    OutboxItem.channel == channel,
+                    OutboxItem.status == "pending",
+                    OutboxItem.next_attempt_at <= now,
+                )
+                .order_by(OutboxItem.id)
+                .limit(limit)
+            )
+            if target is not None:
+                query = query.where(OutboxItem.target == target)
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            items = list(await session.scalars(query))
+            for item in items:
+                item.next_attempt_at = now + LEASE
+                item.attempts += 1
+            return [
+                Delivery(
+                    id=item.id,
+                    channel=item.channel,
+                    target=item.target,
+                    kind=item.kind,
+                    address=self.pseudo.unseal(item.address_sealed) if item.address_sealed else None,
+                    person_id=item.person_id,
+                    case_id=item.case_id,
+                    payload=dict(item.payload or {}),
+                    attempts=item.attempts,
+                )
+                for item in items
+            ]
+
+    async def sent(self, item_id: int, result: dict[str, Any] | None = None) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id)
+                .values(status="sent", sent_at=self.clock(), result=result, last_error=None)
+            )
+
+    async def retry(self, item_id: int, delay_seconds: float, error: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id)
+                .values(
+                    next_attempt_at=self.clock() + timedelta(seconds=max(0.0, delay_seconds)),
+                    last_error=error[:500],
+                )
+            )
+
+    async def dead(self, item_id: int, error: str) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxItem).where(OutboxItem.id == item_id).values(status="dead", last_error=error[:500])
+            )
+
+    async def release(self, item_ids: list[int]) -> None:
+        """Give leased items back at once (e.g. on shutdown) without counting an attempt."""
+        if not item_ids:
+            return
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(item_ids), OutboxItem.status == "pending")
+                .values(next_attempt_at=self.clock(), attempts=func.greatest(OutboxItem.attempts - 1, 0)
+                        if session.bind.dialect.name == "postgresql"
+                        else func.max(OutboxItem.attempts - 1, 0))
+            )
+
+    async def pending_count(self, channel: str | None = None) -> int:
+        async with self.sessions() as session:
+            query = select(func.count()).select_from(OutboxItem).where(OutboxItem.status == "pending")
+            if channel:
+                query = query.where(OutboxItem.channel == channel)
+            return int(await session.scalar(query) or 0)
+
+    async def next_due_in(self, channel: str) -> float | None:
+        """Seconds until the next pending item is due (0 if one is due now), None if none."""
+        async with self.sessions() as session:
+            when = await session.scalar(
+                select(func.min(OutboxItem.next_attempt_at)).where(
+                    OutboxItem.channel == channel, OutboxItem.status == "pending"
+                )
+            )
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            from datetime import UTC
+
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - self.clock()).total_seconds())
+
+    async def purge_sent(self, older_than: timedelta) -> int:
+        """Delete delivered items (their text lives on in the conversation until /forget)."""
+        cutoff = self.clock() - older_than
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                delete(OutboxItem).where(
+                    or_(OutboxItem.status == "sent", OutboxItem.status == "dead"), OutboxItem.created_at < cutoff
+                )
+            )
+            return int(result.rowcount or 0)

@@ -1,0 +1,190 @@
+"""Loads everything the bot says (and the data it says it from) out of ``bot/content/``.
+
+Python code refers to texts by key only; the words live in YAML files the helpline can edit.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.domain import DEFAULT_LANGUAGE, LANGUAGES, Audience
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+
+
+class ContentInvalid(Exception):
+    """Content failed validation; ``errors`` name file and line."""
+
+    def __init__(self, errors: list[Any]) -> None:
+        self.errors = errors
+        first = "; ".join(str(e) for e in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        super().__init__(f"content is invalid: {first}{more}")
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    topics: tuple[str, ...]
+    title: dict[str, str]
+    sources: tuple[str, ...]
+    versions: dict[str, dict[str, list[str]]]  # version (teen|parent) -> language -> messages
+
+    def version_for(self, audience: Audience | str, prefer_parent: bool = False) -> str:
+        wanted = "parent" if (audience == Audience.ADULT or prefer_parent) else "teen"
+        if wanted in self.versions:
+            return wanted
+        return next(iter(self.versions))
+
+    def steps(self, version: str, lang: str) -> list[str]:
+        by_lang = self.versions.get(version) or next(iter(self.versions.values()))
+        return by_lang.get(lang) or by_lang[DEFAULT_LANGUAGE]
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    number: str
+    kind: str
+    emergency: bool
+    free: bool
+    name: dict[str, str]
+    hours: dict[str, str]
+    when: dict[str, str]
+
+
+def _fold(text: str) -> str:
+    """Lower-case and strip Azerbaijani/Turkish diacritics, for matching short intents."""
+    text = text.replace("İ", "i").replace("I", "ı").lower()
+    table = str.maketrans("əışçğöü", "eiscgou")
+    text = text.translate(table)
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+@dataclass
+class Content:
+    strings: dict[str, dict[str, Any]]  # lang -> key -> text | {teen, adult}
+    articles: dict[str, Article]
+    contacts: list[Contact]
+    taxonomy: dict[str, Any]
+    intents: dict[str, list[re.Pattern[str]]]
+    _topic_index: dict[str, str] = field(default_factory=dict)
+
+    # ---- strings -------------------------------------------------------------------------------
+    def t(self, key: str, lang: str | None = None, audience: Audience | str = Audience.UNKNOWN, **kw: Any) -> str:
+        lang = lang if lang in self.strings else DEFAULT_LANGUAGE
+        value = self.strings[lang].get(key)
+        if value is None:
+            value = self.strings[DEFAULT_LANGUAGE].get(key)
+        if value is None:
+            raise KeyError(f"no text for key {key!r}")
+        if isinstance(value, dict):
+            value = value["teen"] if audience == Audience.CHILD else value["adult"]
+        if kw:
+            return string.Formatter().vformat(value, (), _SafeDict(kw))
+        return value
+
+    def has(self, key: str) -> bool:
+        return key in self.strings[DEFAULT_LANGUAGE]
+
+    # ---- taxonomy ------------------------------------------------------------------------------
+    def category_label(self, code: str | None, lang: str) -> str:
+        info = self.taxonomy["categories"].get(code or "other") or self.taxonomy["categories"]["other"]
+        return info.get(lang) or info["az"]
+
+    def topic_label(self, code: str, lang: str) -> str:
+        info = self.taxonomy["topics"].get(code)
+        return (info.get(lang) or info["az"]) if info else code
+
+    # ---- self-help -----------------------------------------------------------------------------
+    def article_for_topics(self, topics: tuple[str, ...] | list[str]) -> Article | None:
+        for topic in topics:
+            article_id = self._topic_index.get(topic)
+            if article_id:
+                return self.articles[article_id]
+        return None
+
+    # ---- contacts ------------------------------------------------------------------------------
+    def contact(self, contact_id: str) -> Contact | None:
+        return next((c for c in self.contacts if c.id == contact_id), None)
+
+    # ---- intents -------------------------------------------------------------------------------
+    @cached_property
+    def _intent_names(self) -> tuple[str, ...]:
+        return tuple(self.intents)
+
+    def intent(self, text: str, name: str) -> bool:
+        folded = _fold(text)
+        return any(p.search(folded) for p in self.intents.get(name, ()))
+
+
+class _SafeDict(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def load_content(content_dir: Path | None = None, validate: bool = True) -> Content:
+    """Load (and by default validate) all content; raises :class:`ContentInvalid`."""
+    content_dir = content_dir or CONTENT_DIR
+    if validate:
+        from bot.content_schema import validate_content
+
+        errors = validate_content(content_dir)
+        if errors:
+            raise ContentInvalid(errors)
+    try:
+        strings = {lang: _read_yaml(content_dir / "strings" / f"{lang}.yaml") or {} for lang in LANGUAGES}
+        articles: dict[str, Article] = {}
+        for path in sorted((content_dir / "selfhelp").glob("*.yaml")):
+            raw = _read_yaml(path)
+            articles[raw["id"]] = Article(
+                id=raw["id"],
+                topics=tuple(raw.get("topics") or ()),
+                title=dict(raw["title"]),
+                sources=tuple(raw.get("sources") or ()),
+                versions={v: {lang: list(msgs) for lang, msgs in langs.items()} for v, langs in raw["versions"].items()},
+            )
+        contacts_raw = _read_yaml(content_dir / "contacts.yaml") or {}
+        contacts = [
+            Contact(
+                id=c["id"],
+                number=str(c.get("number") or c.get("address") or c.get("url") or ""),
+                kind=c.get("kind", "phone"),
+                emergency=bool(c.get("emergency", False)),
+                free=bool(c.get("free", False)),
+                name=dict(c.get("name") or {}),
+                hours=dict(c.get("hours") or {}),
+                when=dict(c.get("when") or {}),
+            )
+            for c in contacts_raw.get("contacts", [])
+        ]
+        taxonomy = _read_yaml(content_dir / "taxonomy.yaml")
+        intents_raw = _read_yaml(content_dir / "intents.yaml") or {}
+        intents = {
+            name: [re.compile(_fold(p)) for p in patterns]
+            for name, patterns in (intents_raw.get("intents") or {}).items()
+        }
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+        raise ContentInvalid([f"{content_dir}: {exc}"]) from exc
+    topic_index: dict[str, str] = {}
+    for article in articles.values():  # the first article naming a topic as its main one wins
+        if article.topics:
+            topic_index.setdefault(article.topics[0], article.id)
+    for article in articles.values():
+        for topic in article.topics:
+            topic_index.setdefault(topic, article.id)
+    return Content(strings, articles, contacts, taxonomy, intents, topic_index)
