@@ -290,54 +290,71 @@ def _validate_taxonomy(content_dir: Path, errors: list[ContentError]) -> set[str
 @dataclass
 class _StringEntry:
     key: str
+    file: _File
     line: int
     # variant ("" for a plain string, else teen/adult) -> (text, node)
     variants: dict[str, tuple[str, yaml.Node]]
     placeholders: set[str] | None  # None when a template is broken
 
 
+def string_files(strings_dir: Path, lang: str) -> list[Path]:
+    """``<lang>.yaml`` and any ``<part>.<lang>.yaml`` beside it (same rule as the loader)."""
+    return [strings_dir / f"{lang}.yaml", *sorted(strings_dir.glob(f"*.{lang}.yaml"))]
+
+
+def _string_entries(f: _File, lang: str) -> Iterator[_StringEntry]:
+    for key, key_node, value_node in f.mapping(f.root, f"strings ({lang})") or ():
+        if not KEY_RE.match(key):
+            f.err(key_node, f"key '{key}': use letters, digits, '_', '.' or '-' only")
+        variants: dict[str, tuple[str, yaml.Node]] = {}
+        if isinstance(value_node, yaml.MappingNode):
+            items = f.mapping(value_node, f"'{key}'") or []
+            for variant, vkey_node, vnode in items:
+                if variant not in STRING_VARIANTS:
+                    f.err(vkey_node, f"'{key}': unknown audience '{variant}' (use teen and adult)")
+                    continue
+                text = f.text(vnode, f"'{key}'.{variant}")
+                if text is not None:
+                    variants[variant] = (text, vnode)
+            names = {v for v, _, _ in items}
+            for variant in STRING_VARIANTS:
+                if variant not in names:
+                    f.err(value_node, f"'{key}': audience variants need both teen and adult; '{variant}' is missing")
+        else:
+            text = f.text(value_node, f"'{key}'")
+            if text is not None:
+                variants[""] = (text, value_node)
+        placeholders: set[str] | None = None
+        for variant, (text, vnode) in variants.items():
+            label = f"'{key}'" + (f".{variant}" if variant else "")
+            try:
+                names = _placeholders(text)
+            except ValueError as exc:
+                f.err(vnode, f"{label}: broken placeholder: {exc} (write a literal brace as {{{{ or }}}})")
+                placeholders = None
+                break
+            if placeholders is None:
+                placeholders = names
+            elif names != placeholders:
+                f.err(vnode, f"{label}: placeholders {sorted(names)} differ from the other variant's "
+                             f"{sorted(placeholders)}")
+        yield _StringEntry(key, f, _line(key_node), variants, placeholders)
+
+
 def _load_strings(content_dir: Path, errors: list[ContentError]) -> dict[str, tuple[_File, dict[str, _StringEntry]]]:
+    """Per language: the main file and the merged entries of all its files."""
     out: dict[str, tuple[_File, dict[str, _StringEntry]]] = {}
     for lang in LANGUAGES:
-        f = _File(content_dir / "strings" / f"{lang}.yaml", errors)
+        files = [_File(path, errors) for path in string_files(content_dir / "strings", lang)]
         entries: dict[str, _StringEntry] = {}
-        for key, key_node, value_node in f.mapping(f.root, f"strings ({lang})") or ():
-            if not KEY_RE.match(key):
-                f.err(key_node, f"key '{key}': use letters, digits, '_', '.' or '-' only")
-            variants: dict[str, tuple[str, yaml.Node]] = {}
-            if isinstance(value_node, yaml.MappingNode):
-                items = f.mapping(value_node, f"'{key}'") or []
-                for variant, vkey_node, vnode in items:
-                    if variant not in STRING_VARIANTS:
-                        f.err(vkey_node, f"'{key}': unknown audience '{variant}' (use teen and adult)")
-                        continue
-                    text = f.text(vnode, f"'{key}'.{variant}")
-                    if text is not None:
-                        variants[variant] = (text, vnode)
-                names = {v for v, _, _ in items}
-                for variant in STRING_VARIANTS:
-                    if variant not in names:
-                        f.err(value_node, f"'{key}': audience variants need both teen and adult; '{variant}' is missing")
-            else:
-                text = f.text(value_node, f"'{key}'")
-                if text is not None:
-                    variants[""] = (text, value_node)
-            placeholders: set[str] | None = None
-            for variant, (text, vnode) in variants.items():
-                label = f"'{key}'" + (f".{variant}" if variant else "")
-                try:
-                    names = _placeholders(text)
-                except ValueError as exc:
-                    f.err(vnode, f"{label}: broken placeholder: {exc} (write a literal brace as {{{{ or }}}})")
-                    placeholders = None
-                    break
-                if placeholders is None:
-                    placeholders = names
-                elif names != placeholders:
-                    f.err(vnode, f"{label}: placeholders {sorted(names)} differ from the other variant's "
-                                 f"{sorted(placeholders)}")
-            entries[key] = _StringEntry(key, _line(key_node), variants, placeholders)
-        out[lang] = (f, entries)
+        for f in files:
+            for entry in _string_entries(f, lang):
+                first = entries.get(entry.key)
+                if first is not None:
+                    f.err(entry.line, f"key '{entry.key}' is already defined in {first.file.name}:{first.line}")
+                    continue
+                entries[entry.key] = entry
+        out[lang] = (files[0], entries)
     return out
 
 
@@ -355,17 +372,17 @@ def _validate_strings(content_dir: Path, errors: list[ContentError]) -> None:
                 continue
             for key, entry in other_entries.items():
                 if key not in entries:
-                    f.err(1, f"key '{key}' is missing (it is in {of.name}:{entry.line})")
+                    f.err(1, f"key '{key}' is missing (it is in {entry.file.name}:{entry.line})")
         if lang == LANGUAGES[0]:
             continue
-        base_file, base = loaded[LANGUAGES[0]]
+        _, base = loaded[LANGUAGES[0]]
         for key, entry in entries.items():
             ref = base.get(key)
             if ref is None or ref.placeholders is None or entry.placeholders is None:
                 continue
             if entry.placeholders != ref.placeholders:
-                f.err(entry.line, f"'{key}': placeholders {sorted(entry.placeholders)} differ from "
-                                  f"{sorted(ref.placeholders)} in {base_file.name}:{ref.line}")
+                entry.file.err(entry.line, f"'{key}': placeholders {sorted(entry.placeholders)} differ from "
+                                           f"{sorted(ref.placeholders)} in {ref.file.name}:{ref.line}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -679,8 +696,9 @@ class _Text:
 def _strings_texts(content_dir: Path, crisis_globs: list[str], errors: list[ContentError]) -> Iterator[_Text]:
     loaded = _load_strings(content_dir, errors)
     for lang in LANGUAGES:
-        f, entries = loaded[lang]
+        _, entries = loaded[lang]
         for key, entry in entries.items():
+            f = entry.file
             crisis = any(fnmatch.fnmatchcase(key, g) for g in crisis_globs)
             for variant, (text, node) in entry.variants.items():
                 label = f"'{key}'" + (f".{variant}" if variant else "")

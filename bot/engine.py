@@ -282,7 +282,7 @@ class Engine:
             session.add(
                 OutboxItem(
                     channel=staff, target="staff", kind="relay_in", case_id=turn.case.id,
-                    person_id=turn.person.id,
+                    person_id=turn.person.id, address_sealed=turn.person.address_sealed,
                     payload={"text": text, "media": turn.inbound.media, "media_ref": turn.inbound.media_ref},
                     created_at=turn.now, next_attempt_at=turn.now,
                 )

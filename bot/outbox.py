@@ -89,6 +89,18 @@ class Outbox:
                 for item in items
             ]
 
+    async def enqueue_staff(self, channel: str, kind: str, case_id: int | None, payload: dict[str, Any]) -> int:
+        """Queue something for the staff chat that no engine turn produced (e.g. a reminder)."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            item = OutboxItem(
+                channel=channel, target="staff", kind=kind, case_id=case_id, payload=payload,
+                created_at=now, next_attempt_at=now,
+            )
+            session.add(item)
+            await session.flush()
+            return item.id
+
     async def sent(self, item_id: int, result: dict[str, Any] | None = None) -> None:
         async with self.sessions() as session, session.begin():
             await session.execute(

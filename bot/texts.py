@@ -137,6 +137,21 @@ def _read_yaml(path: Path) -> Any:
         return yaml.safe_load(fh)
 
 
+def string_files(strings_dir: Path, lang: str) -> list[Path]:
+    """``<lang>.yaml`` and any ``<part>.<lang>.yaml`` beside it (e.g. ``telegram.az.yaml``)."""
+    return [strings_dir / f"{lang}.yaml", *sorted(strings_dir.glob(f"*.{lang}.yaml"))]
+
+
+def _load_strings(strings_dir: Path, lang: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for path in string_files(strings_dir, lang):
+        for key, value in (_read_yaml(path) or {}).items():
+            if key in merged:
+                raise KeyError(f"{path.name}: key {key!r} is defined twice")
+            merged[key] = value
+    return merged
+
+
 def load_content(content_dir: Path | None = None, validate: bool = True) -> Content:
     """Load (and by default validate) all content; raises :class:`ContentInvalid`."""
     content_dir = content_dir or CONTENT_DIR
@@ -147,7 +162,7 @@ def load_content(content_dir: Path | None = None, validate: bool = True) -> Cont
         if errors:
             raise ContentInvalid(errors)
     try:
-        strings = {lang: _read_yaml(content_dir / "strings" / f"{lang}.yaml") or {} for lang in LANGUAGES}
+        strings = {lang: _load_strings(content_dir / "strings", lang) for lang in LANGUAGES}
         articles: dict[str, Article] = {}
         for path in sorted((content_dir / "selfhelp").glob("*.yaml")):
             raw = _read_yaml(path)

@@ -89,7 +89,7 @@ def _latin_language(text: str) -> str:
         scores["az"] += 3.0
     for raw in words:
         # Lowercase English "I" became dotless "ı" in the Azerbaijani lowercasing.
-        w = raw.replace("ı", "i") if raw.isascii() is False and set(raw) <= set("ıi'abcdefghjklmnopqrstuvwxyz") else raw
+        w = raw.replace("ı", "i")
         f = fold_word(raw)
         if w in d.en or raw in d.en:
             scores["en"] += 1.0
