@@ -17,7 +17,12 @@ OPEN_STATUSES = (CaseStatus.QUEUED.value, CaseStatus.CLAIMED.value)
 
 
 def signal_to_json(signal: Signal) -> dict[str, Any]:
-    return {"code": signal.code, "level": signal.level.value, "label": signal.label, "evidence": signal.evidence}
+    return {
+        "code": signal.code,
+        "level": signal.level.value,
+        "label": signal.label,
+        "evidence": signal.evidence,
+    }
 
 
 def signal_from_json(raw: dict[str, Any]) -> Signal:
@@ -51,10 +56,7 @@ def apply_triage(case: Case, result: TriageResult) -> bool:
     new = Risk.max(old, result.risk)
     raised = new.rank > old.rank
     case.risk = new.value
-    if (
-        case.category in (None, Category.OTHER.value)
-        or (raised and result.category != Category.OTHER)
-    ):
+    if case.category in (None, Category.OTHER.value) or (raised and result.category != Category.OTHER):
         case.category = result.category.value
     topics = list(case.topics or ())
     for topic in result.topics:

@@ -28,16 +28,22 @@ def _parser() -> argparse.ArgumentParser:
     staff.add_argument("--lang", default="az", choices=("az", "ru", "en"))
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=("upgrade", "current"))
-    sub.add_parser("triage", help="triage JSON lines from stdin ({\"text\": ...}) to stdout")
+    sub.add_parser("triage", help='triage JSON lines from stdin ({"text": ...}) to stdout')
     sub.add_parser("triage-eval", help="evaluate triage on the held-out split")
     report = sub.add_parser("report", help="the helpline's figures for a period")
-    report.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD (default: first of this month)")
+    report.add_argument(
+        "--from", dest="date_from", help="first day, YYYY-MM-DD (default: first of this month)"
+    )
     report.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD (default: today)")
     report.add_argument("--csv", action="store_true", help="CSV instead of the table")
     report.add_argument("--text", action="store_true", help="a short Azerbaijani paragraph")
     report.add_argument("--chart", metavar="FILE", help="write a PNG chart to FILE")
-    report.add_argument("--scheme", choices=("helpline", "chi"), default="helpline",
-                        help="category scheme: the helpline's own or Child Helpline International's")
+    report.add_argument(
+        "--scheme",
+        choices=("helpline", "chi"),
+        default="helpline",
+        help="category scheme: the helpline's own or Child Helpline International's",
+    )
     return parser
 
 

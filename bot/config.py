@@ -78,7 +78,9 @@ def normalise_database_url(url: str, setting: str = "DATABASE_URL") -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if not scheme or "://" not in url:
-        raise ConfigError(setting, f"not a database URL: {url!r} (expected postgresql://... or sqlite:///...)")
+        raise ConfigError(
+            setting, f"not a database URL: {url!r} (expected postgresql://... or sqlite:///...)"
+        )
     if scheme in ("postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg"):
         if not parts.hostname and not parts.path.strip("/"):
             raise ConfigError(setting, "a PostgreSQL URL needs a host and a database name")
@@ -92,7 +94,9 @@ def normalise_database_url(url: str, setting: str = "DATABASE_URL") -> str:
     raise ConfigError(setting, f"unsupported database {scheme!r}: use postgresql:// or sqlite:///")
 
 
-def _int(environ: Mapping[str, str], name: str, default: int | None, *, minimum: int | None = None) -> int | None:
+def _int(
+    environ: Mapping[str, str], name: str, default: int | None, *, minimum: int | None = None
+) -> int | None:
     raw = _env(environ, name)
     if raw is None:
         return default
@@ -181,7 +185,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     if token and staff_chat is None:
         raise ConfigError(
             "TELEGRAM_STAFF_CHAT_ID",
-            "is required with TELEGRAM_BOT_TOKEN (the id of the counsellors' supergroup, e.g. -1001234567890)",
+            "is required with TELEGRAM_BOT_TOKEN (the counsellors' supergroup id, e.g. -1001234567890)",
         )
     webhook_url = _url(merged, "TELEGRAM_WEBHOOK_URL", None)
     webhook_secret = _env(merged, "TELEGRAM_WEBHOOK_SECRET")
@@ -205,7 +209,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         remind_urgent_seconds=_int(merged, "REMIND_URGENT_SECONDS", 300, minimum=10) or 300,
         telegram_bot_token=token,
         telegram_staff_chat_id=staff_chat,
-        telegram_api_url=_url(merged, "TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL) or DEFAULT_TELEGRAM_API_URL,
+        telegram_api_url=_url(merged, "TELEGRAM_API_URL", DEFAULT_TELEGRAM_API_URL)
+        or DEFAULT_TELEGRAM_API_URL,
         telegram_webhook_url=webhook_url,
         telegram_webhook_secret=webhook_secret,
         telegram_webhook_listen=_listen(merged, "TELEGRAM_WEBHOOK_LISTEN"),

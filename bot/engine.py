@@ -223,7 +223,9 @@ class Engine:
         case = None
         if conversation is not None:
             case = await session.scalar(select(Case).where(Case.conversation_id == conversation.id))
-            idle = now - conversation.last_activity_at > timedelta(hours=self.settings.conversation_idle_hours)
+            idle = now - conversation.last_activity_at > timedelta(
+                hours=self.settings.conversation_idle_hours
+            )
             if case is not None and idle and case.status not in OPEN_STATUSES:
                 conversation.ended_at = conversation.last_activity_at
                 case.status = "closed"
@@ -244,7 +246,9 @@ class Engine:
             )
             session.add(conversation)
             await session.flush()
-            case = Case(conversation_id=conversation.id, person_id=person.id, channel=person.channel, created_at=now)
+            case = Case(
+                conversation_id=conversation.id, person_id=person.id, channel=person.channel, created_at=now
+            )
             session.add(case)
             await session.flush()
         return conversation, case
@@ -253,7 +257,11 @@ class Engine:
         session = turn.session
         offered = list(turn.state.get("offered") or [])
         for reply in turn.outcome.replies:
-            session.add(Message(conversation_id=turn.conversation.id, sender="bot", text=reply.text, created_at=turn.now))
+            session.add(
+                Message(
+                    conversation_id=turn.conversation.id, sender="bot", text=reply.text, created_at=turn.now
+                )
+            )
             for row in reply.buttons:
                 for b in row:
                     if b.data not in offered:
@@ -274,22 +282,37 @@ class Engine:
         for event in turn.outcome.events:
             session.add(
                 OutboxItem(
-                    channel=staff, target="staff", kind="case_event", case_id=event.case_id,
-                    payload=event.as_dict(), created_at=turn.now, next_attempt_at=turn.now,
+                    channel=staff,
+                    target="staff",
+                    kind="case_event",
+                    case_id=event.case_id,
+                    payload=event.as_dict(),
+                    created_at=turn.now,
+                    next_attempt_at=turn.now,
                 )
             )
         if turn.relay_to_staff and not turn.forgotten:
             session.add(
                 OutboxItem(
-                    channel=staff, target="staff", kind="relay_in", case_id=turn.case.id,
-                    person_id=turn.person.id, address_sealed=turn.person.address_sealed,
+                    channel=staff,
+                    target="staff",
+                    kind="relay_in",
+                    case_id=turn.case.id,
+                    person_id=turn.person.id,
+                    address_sealed=turn.person.address_sealed,
                     payload={"text": text, "media": turn.inbound.media, "media_ref": turn.inbound.media_ref},
-                    created_at=turn.now, next_attempt_at=turn.now,
+                    created_at=turn.now,
+                    next_attempt_at=turn.now,
                 )
             )
 
     def person_outbox(
-        self, person: Person, reply: Reply, now: datetime, case_id: int | None = None, keep_person: bool = True
+        self,
+        person: Person,
+        reply: Reply,
+        now: datetime,
+        case_id: int | None = None,
+        keep_person: bool = True,
     ) -> OutboxItem:
         return OutboxItem(
             channel=person.channel,

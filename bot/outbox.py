@@ -89,13 +89,20 @@ class Outbox:
                 for item in items
             ]
 
-    async def enqueue_staff(self, channel: str, kind: str, case_id: int | None, payload: dict[str, Any]) -> int:
+    async def enqueue_staff(
+        self, channel: str, kind: str, case_id: int | None, payload: dict[str, Any]
+    ) -> int:
         """Queue something for the staff chat that no engine turn produced (e.g. a reminder)."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
             item = OutboxItem(
-                channel=channel, target="staff", kind=kind, case_id=case_id, payload=payload,
-                created_at=now, next_attempt_at=now,
+                channel=channel,
+                target="staff",
+                kind=kind,
+                case_id=case_id,
+                payload=payload,
+                created_at=now,
+                next_attempt_at=now,
             )
             session.add(item)
             await session.flush()
@@ -123,7 +130,9 @@ class Outbox:
     async def dead(self, item_id: int, error: str) -> None:
         async with self.sessions() as session, session.begin():
             await session.execute(
-                update(OutboxItem).where(OutboxItem.id == item_id).values(status="dead", last_error=error[:500])
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id)
+                .values(status="dead", last_error=error[:500])
             )
 
     async def release(self, item_ids: list[int]) -> None:
@@ -134,9 +143,12 @@ class Outbox:
             await session.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id.in_(item_ids), OutboxItem.status == "pending")
-                .values(next_attempt_at=self.clock(), attempts=func.greatest(OutboxItem.attempts - 1, 0)
-                        if session.bind.dialect.name == "postgresql"
-                        else func.max(OutboxItem.attempts - 1, 0))
+                .values(
+                    next_attempt_at=self.clock(),
+                    attempts=func.greatest(OutboxItem.attempts - 1, 0)
+                    if session.bind.dialect.name == "postgresql"
+                    else func.max(OutboxItem.attempts - 1, 0),
+                )
             )
 
     async def pending_count(self, channel: str | None = None) -> int:
@@ -168,7 +180,8 @@ class Outbox:
         async with self.sessions() as session, session.begin():
             result = await session.execute(
                 delete(OutboxItem).where(
-                    or_(OutboxItem.status == "sent", OutboxItem.status == "dead"), OutboxItem.created_at < cutoff
+                    or_(OutboxItem.status == "sent", OutboxItem.status == "dead"),
+                    OutboxItem.created_at < cutoff,
                 )
             )
             return int(result.rowcount or 0)

@@ -21,7 +21,6 @@ from bot.privacy import Pseudonymizer
 from bot.storage.models import AuditEntry, Case, Conversation, Message, OutboxItem, Person, utcnow
 from bot.texts import Content
 
-
 RISK_RANK = sql_case({r.value: r.rank for r in Risk}, value=Case.risk, else_=0)
 
 
@@ -109,7 +108,9 @@ class StaffDesk:
         async with self.sessions() as session:
             cases = list(
                 await session.scalars(
-                    select(Case).where(Case.status == "queued", Case.risk.in_((Risk.URGENT.value, Risk.IMMINENT.value)))
+                    select(Case).where(
+                        Case.status == "queued", Case.risk.in_((Risk.URGENT.value, Risk.IMMINENT.value))
+                    )
                 )
             )
             due = []
@@ -123,10 +124,16 @@ class StaffDesk:
     # ---- bookkeeping for staff channels ----------------------------------------------------------
     async def mark_announced(self, case_id: int) -> None:
         async with self.sessions() as session, session.begin():
-            await session.execute(update(Case).where(Case.id == case_id).values(last_announced_at=self.clock()))
+            await session.execute(
+                update(Case).where(Case.id == case_id).values(last_announced_at=self.clock())
+            )
 
     async def set_staff_refs(
-        self, case_id: int, thread_id: int | None = None, card_message_id: int | None = None, clear_thread: bool = False
+        self,
+        case_id: int,
+        thread_id: int | None = None,
+        card_message_id: int | None = None,
+        clear_thread: bool = False,
     ) -> None:
         values: dict[str, Any] = {}
         if thread_id is not None or clear_thread:
@@ -210,9 +217,15 @@ class StaffDesk:
             if case is None:
                 return ActionResult(False, None, "not_found")
             if case.status != "claimed":
-                return ActionResult(False, await self._view(session, case, 0), "not_open" if case.status != "closed" else "closed")
+                return ActionResult(
+                    False,
+                    await self._view(session, case, 0),
+                    "not_open" if case.status != "closed" else "closed",
+                )
             if case.assignee_id != staff.id:
-                return ActionResult(False, await self._view(session, case, 0), "not_assignee", holder=case.assignee_name)
+                return ActionResult(
+                    False, await self._view(session, case, 0), "not_assignee", holder=case.assignee_name
+                )
             person = await self._person(session, case)
             if person is None:
                 return ActionResult(False, await self._view(session, case, 0), "gone")
@@ -221,13 +234,25 @@ class StaffDesk:
             if case.first_response_at is None:
                 case.first_response_at = now
             session.add(
-                Message(conversation_id=case.conversation_id, sender="counsellor", text=text or None, media=media, created_at=now)
+                Message(
+                    conversation_id=case.conversation_id,
+                    sender="counsellor",
+                    text=text or None,
+                    media=media,
+                    created_at=now,
+                )
             )
             if media:
                 item = self._to_person(session, person, case, Reply(text, kind="media"), now)
                 item.payload = {**item.payload, "media": media, "media_ref": media_ref or {}, "caption": text}
             else:
-                self._to_person(session, person, case, Reply(self._t(person, "relay.prefix", text=text), kind="relay"), now)
+                self._to_person(
+                    session,
+                    person,
+                    case,
+                    Reply(self._t(person, "relay.prefix", text=text), kind="relay"),
+                    now,
+                )
             self._audit(session, staff, "reply", case.id, {"media": media} if media else {})
             return ActionResult(True, await self._view(session, case, 0))
 
@@ -240,7 +265,9 @@ class StaffDesk:
             if case.status == "closed":
                 return ActionResult(False, await self._view(session, case, 0), "closed")
             if case.status == "claimed" and case.assignee_id != staff.id:
-                return ActionResult(False, await self._view(session, case, 0), "not_assignee", holder=case.assignee_name)
+                return ActionResult(
+                    False, await self._view(session, case, 0), "not_assignee", holder=case.assignee_name
+                )
             case.status = "closed"
             case.closed_at = now
             case.closed_by = staff.name
@@ -252,7 +279,9 @@ class StaffDesk:
                     Button(self._t(person, "btn.fb_yes"), f"fb:yes:{case.id}"),
                     Button(self._t(person, "btn.fb_no"), f"fb:no:{case.id}"),
                 )
-                self._to_person(session, person, case, Reply(self._t(person, "close.ask_feedback"), (buttons,)), now)
+                self._to_person(
+                    session, person, case, Reply(self._t(person, "close.ask_feedback"), (buttons,)), now
+                )
                 state = dict(conversation.state or {})
                 state["offered"] = [*list(state.get("offered") or []), *(b.data for b in buttons)]
                 state.pop("risk_check", None)
@@ -271,7 +300,9 @@ class StaffDesk:
     def _t(self, person: Person, key: str, **kw: Any) -> str:
         return self.content.t(key, person.language or "az", Audience(person.audience or "unknown"), **kw)
 
-    def _to_person(self, session: AsyncSession, person: Person, case: Case, reply: Reply, now: datetime) -> OutboxItem:
+    def _to_person(
+        self, session: AsyncSession, person: Person, case: Case, reply: Reply, now: datetime
+    ) -> OutboxItem:
         item = OutboxItem(
             channel=person.channel,
             target="person",
@@ -288,20 +319,38 @@ class StaffDesk:
         )
         session.add(item)
         if reply.kind != "media":
-            session.add(Message(conversation_id=case.conversation_id, sender="bot", text=reply.text, created_at=now))
+            session.add(
+                Message(conversation_id=case.conversation_id, sender="bot", text=reply.text, created_at=now)
+            )
         return item
 
     def _staff_event(self, session: AsyncSession, event: CaseEvent, now: datetime) -> None:
         if self.staff_channel:
             session.add(
                 OutboxItem(
-                    channel=self.staff_channel, target="staff", kind="case_event", case_id=event.case_id,
-                    payload=event.as_dict(), created_at=now, next_attempt_at=now,
+                    channel=self.staff_channel,
+                    target="staff",
+                    kind="case_event",
+                    case_id=event.case_id,
+                    payload=event.as_dict(),
+                    created_at=now,
+                    next_attempt_at=now,
                 )
             )
 
-    def _audit(self, session: AsyncSession, staff: StaffMember, action: str, case_id: int, detail: dict[str, Any]) -> None:
-        session.add(AuditEntry(actor_id=staff.id, actor_name=staff.name, action=action, case_id=case_id, detail=detail, at=self.clock()))
+    def _audit(
+        self, session: AsyncSession, staff: StaffMember, action: str, case_id: int, detail: dict[str, Any]
+    ) -> None:
+        session.add(
+            AuditEntry(
+                actor_id=staff.id,
+                actor_name=staff.name,
+                action=action,
+                case_id=case_id,
+                detail=detail,
+                at=self.clock(),
+            )
+        )
 
     async def _view(self, session: AsyncSession, case: Case, messages: int) -> CaseView:
         conversation = await session.get(Conversation, case.conversation_id)

@@ -80,7 +80,9 @@ class Content:
     _topic_index: dict[str, str] = field(default_factory=dict)
 
     # ---- strings -------------------------------------------------------------------------------
-    def t(self, key: str, lang: str | None = None, audience: Audience | str = Audience.UNKNOWN, **kw: Any) -> str:
+    def t(
+        self, key: str, lang: str | None = None, audience: Audience | str = Audience.UNKNOWN, **kw: Any
+    ) -> str:
         lang = lang if lang in self.strings else DEFAULT_LANGUAGE
         value = self.strings[lang].get(key)
         if value is None:
@@ -171,7 +173,10 @@ def load_content(content_dir: Path | None = None, validate: bool = True) -> Cont
                 topics=tuple(raw.get("topics") or ()),
                 title=dict(raw["title"]),
                 sources=tuple(raw.get("sources") or ()),
-                versions={v: {lang: list(msgs) for lang, msgs in langs.items()} for v, langs in raw["versions"].items()},
+                versions={
+                    v: {lang: list(msgs) for lang, msgs in langs.items()}
+                    for v, langs in raw["versions"].items()
+                },
             )
         contacts_raw = _read_yaml(content_dir / "contacts.yaml") or {}
         contacts = [

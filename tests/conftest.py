@@ -25,7 +25,16 @@ from bot.texts import Content, load_content
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "test-pseudonym-secret-0123456789"
-TABLES = ("relay_links", "outbox", "inbound_updates", "audit_log", "messages", "cases", "conversations", "people")
+TABLES = (
+    "relay_links",
+    "outbox",
+    "inbound_updates",
+    "audit_log",
+    "messages",
+    "cases",
+    "conversations",
+    "people",
+)
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -57,7 +66,9 @@ def pg_database() -> Iterator[str]:
     except Exception as exc:  # connection refused, auth, timeout
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_ADMIN_URL}: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); set TEST_POSTGRES_URL")
+        pytest.skip(
+            f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); set TEST_POSTGRES_URL"
+        )
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     url = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
 

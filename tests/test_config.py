@@ -25,7 +25,11 @@ def test_defaults_use_sqlite_under_data_dir(tmp_path: Path) -> None:
 
 def test_postgres_urls_are_normalised(tmp_path: Path) -> None:
     s = load_settings(
-        {"DATA_DIR": str(tmp_path), "DATABASE_URL": "postgres://u:p@db:5432/helpline", "PSEUDONYM_SECRET": "x" * 20},
+        {
+            "DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "postgres://u:p@db:5432/helpline",
+            "PSEUDONYM_SECRET": "x" * 20,
+        },
         env_file=None,
     )
     assert s.database_url == "postgresql+asyncpg://u:p@db:5432/helpline"
@@ -43,8 +47,10 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     [
         ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
-        ({"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_STAFF_CHAT_ID": "abc", "PSEUDONYM_SECRET": "x" * 20},
-         "TELEGRAM_STAFF_CHAT_ID"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_STAFF_CHAT_ID": "abc", "PSEUDONYM_SECRET": "x" * 20},
+            "TELEGRAM_STAFF_CHAT_ID",
+        ),
         ({"TELEGRAM_BOT_TOKEN": "123:abc", "PSEUDONYM_SECRET": "x" * 20}, "TELEGRAM_STAFF_CHAT_ID"),
         ({"TELEGRAM_BOT_TOKEN": "nonsense", "TELEGRAM_STAFF_CHAT_ID": "-100"}, "TELEGRAM_BOT_TOKEN"),
         ({"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_STAFF_CHAT_ID": "-100"}, "PSEUDONYM_SECRET"),
@@ -67,16 +73,26 @@ def test_bad_settings_name_the_setting(tmp_path: Path, env: dict, setting: str) 
     ("env", "setting"),
     [
         ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),
-        ({"TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_STAFF_CHAT_ID": "staff", "PSEUDONYM_SECRET": "x" * 20},
-         "TELEGRAM_STAFF_CHAT_ID"),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": "123:abc",
+                "TELEGRAM_STAFF_CHAT_ID": "staff",
+                "PSEUDONYM_SECRET": "x" * 20,
+            },
+            "TELEGRAM_STAFF_CHAT_ID",
+        ),
     ],
 )
 def test_cli_exits_2_with_one_line(tmp_path: Path, env: dict, setting: str) -> None:
     full = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_URL"))}
     full.update({"DATA_DIR": str(tmp_path), **env})
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "db", "current"], cwd=tmp_path, env=full,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot", "db", "current"],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -84,7 +100,9 @@ def test_cli_exits_2_with_one_line(tmp_path: Path, env: dict, setting: str) -> N
 
 
 def test_help_lists_the_commands() -> None:
-    proc = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     assert proc.returncode == 0
     for command in ("run", "chat", "staff", "db", "triage", "triage-eval", "report"):
         assert command in proc.stdout

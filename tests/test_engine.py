@@ -17,7 +17,9 @@ AYNUR = StaffMember(id="s-1", name="Aynur")
 LEYLA = StaffMember(id="s-2", name="Leyla")
 
 
-async def say(app: App, text: str | None = None, user: str = "u1", button: str | None = None, **kw) -> Outcome:
+async def say(
+    app: App, text: str | None = None, user: str = "u1", button: str | None = None, **kw
+) -> Outcome:
     return await app.engine.handle(Inbound(channel="test", user_id=user, text=text, button=button, **kw))
 
 
@@ -197,7 +199,16 @@ async def test_forget_leaves_no_message_text_of_the_person(app: App) -> None:
         {"button": "x" * 500},
         {"text": None, "media": "sticker"},
     ],
-    ids=["empty", "blank", "100kb", "control-chars", "unknown-button", "bad-article", "huge-button", "sticker"],
+    ids=[
+        "empty",
+        "blank",
+        "100kb",
+        "control-chars",
+        "unknown-button",
+        "bad-article",
+        "huge-button",
+        "sticker",
+    ],
 )
 async def test_bad_input_gets_a_clear_answer_and_is_stored(app: App, kwargs: dict) -> None:
     out = await say(app, user="weird", **kwargs)

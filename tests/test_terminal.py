@@ -19,8 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 async def jsonl(app: App, *lines: dict | str) -> list[dict]:
-    stdin = io.StringIO("".join((line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)) + "\n"
-                                for line in lines))
+    stdin = io.StringIO(
+        "".join(
+            (line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)) + "\n" for line in lines
+        )
+    )
     stdout = io.StringIO()
     assert await run_jsonl(app, stdin, stdout) == 0
     return [json.loads(x) for x in stdout.getvalue().splitlines()]
@@ -42,23 +45,37 @@ async def test_jsonl_done_when_script(sqlite_app: App) -> None:
     opened = [e for e in events if e["event"] == "case_opened"]
     assert len(opened) == 2
     crisis = opened[1]
-    assert crisis["priority"] == max(e["priority"] for e in opened) and crisis["risk"] in ("urgent", "imminent")
+    assert crisis["priority"] == max(e["priority"] for e in opened) and crisis["risk"] in (
+        "urgent",
+        "imminent",
+    )
     assert set(crisis) >= {"event", "case", "priority", "risk", "category"}
     crisis_text = next(m["text"] for m in messages if m["to"] == "u2")
     assert "112" in crisis_text and "116111" in crisis_text
 
 
 async def test_jsonl_bad_lines_get_an_error_and_nothing_stops(sqlite_app: App) -> None:
-    out = await jsonl(sqlite_app, "not json", "[1, 2]", {"text": "no user"}, {"user": "u1", "text": 5},
-                      {"user": "u1"}, {"user": "u1", "text": "Salam"})
+    out = await jsonl(
+        sqlite_app,
+        "not json",
+        "[1, 2]",
+        {"text": "no user"},
+        {"user": "u1", "text": 5},
+        {"user": "u1"},
+        {"user": "u1", "text": "Salam"},
+    )
     errors = [o for o in out if "error" in o]
     assert [e["line"] for e in errors] == [1, 2, 3, 4, 5]
     assert any(o.get("to") == "u1" for o in out)
 
 
 async def test_jsonl_forget(sqlite_app: App) -> None:
-    await jsonl(sqlite_app, {"user": "f", "text": "anam məni döyür, evdən qaçmaq istəyirəm"},
-                {"user": "f", "text": "/forget"}, {"user": "f", "button": "forget:yes"})
+    await jsonl(
+        sqlite_app,
+        {"user": "f", "text": "anam məni döyür, evdən qaçmaq istəyirəm"},
+        {"user": "f", "text": "/forget"},
+        {"user": "f", "button": "forget:yes"},
+    )
     async with sqlite_app.sessions() as s:
         remaining = [t for t in await s.scalars(select(Message.text)) if t]
     assert not any("döyür" in t for t in remaining)
@@ -67,7 +84,9 @@ async def test_jsonl_forget(sqlite_app: App) -> None:
 async def test_staff_console_claims_replies_and_closes(sqlite_app: App) -> None:
     await jsonl(sqlite_app, {"user": "teen", "text": "insanla danışmaq istəyirəm"})
     out = io.StringIO()
-    script = io.StringIO("queue\nclaim 1\nreply 1 Salam, mən məsləhətçiyəm.\nclose 1\nclaim 1\nshow 1\nbogus\nquit\n")
+    script = io.StringIO(
+        "queue\nclaim 1\nreply 1 Salam, mən məsləhətçiyəm.\nclose 1\nclaim 1\nshow 1\nbogus\nquit\n"
+    )
     assert await run_staff(sqlite_app, "Aynur", stdin=script, stdout=out, lang="en") == 0
     text = out.getvalue()
     assert "#1" in text and "is yours" in text and "closed" in text and "Usage" in text
@@ -83,7 +102,11 @@ def test_cli_chat_jsonl_end_to_end(tmp_path: Path, triage_cache: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "chat", "--jsonl"],
         input="".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines),
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = [json.loads(x) for x in proc.stdout.splitlines()]

@@ -147,10 +147,22 @@ def _card(app: App, view: CaseView, lang: str) -> str:
     t = app.content.t
     waited = int(view.waiting_seconds(utcnow()) // 60)
     lines = [
-        t("staff.card_title", lang, case=view.id, priority=view.priority, risk=t(f"staff.risk.{view.risk.value}", lang)),
-        t("staff.card_meta", lang, status=view.status, category=app.content.category_label(view.category, lang),
-          topics=", ".join(app.content.topic_label(x, lang) for x in view.topics) or "-",
-          who=t(f"staff.who.{view.audience}", lang), minutes=waited),
+        t(
+            "staff.card_title",
+            lang,
+            case=view.id,
+            priority=view.priority,
+            risk=t(f"staff.risk.{view.risk.value}", lang),
+        ),
+        t(
+            "staff.card_meta",
+            lang,
+            status=view.status,
+            category=app.content.category_label(view.category, lang),
+            topics=", ".join(app.content.topic_label(x, lang) for x in view.topics) or "-",
+            who=t(f"staff.who.{view.audience}", lang),
+            minutes=waited,
+        ),
     ]
     if view.signals:
         lines.append(t("staff.card_signals", lang, signals="; ".join(s.label for s in view.signals[-5:])))
@@ -161,14 +173,21 @@ def _card(app: App, view: CaseView, lang: str) -> str:
     return "\n".join(lines)
 
 
-async def run_staff(app: App, name: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, lang: str = "az") -> int:
+async def run_staff(
+    app: App, name: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, lang: str = "az"
+) -> int:
     staff = StaffMember(id=f"terminal:{name}", name=name)
     t = app.content.t
     stdout.write(t("staff.console_intro", lang) + "\n")
     loop = asyncio.get_running_loop()
     reasons = {
-        "not_found": "staff.not_found", "already_claimed": "staff.already_claimed", "not_assignee": "staff.not_assignee",
-        "closed": "staff.already_closed", "not_open": "staff.not_open", "gone": "staff.person_gone", "empty": "staff.empty",
+        "not_found": "staff.not_found",
+        "already_claimed": "staff.already_claimed",
+        "not_assignee": "staff.not_assignee",
+        "closed": "staff.already_closed",
+        "not_open": "staff.not_open",
+        "gone": "staff.person_gone",
+        "empty": "staff.empty",
     }
     while True:
         stdout.write("staff> ")
@@ -183,7 +202,9 @@ async def run_staff(app: App, name: str, stdin: TextIO = sys.stdin, stdout: Text
             return 0
         if cmd in ("queue", "q", "/queue"):
             views = await app.desk.queue()
-            stdout.write(("\n\n".join(_card(app, v, lang) for v in views) or t("staff.queue_empty", lang)) + "\n")
+            stdout.write(
+                ("\n\n".join(_card(app, v, lang) for v in views) or t("staff.queue_empty", lang)) + "\n"
+            )
             continue
         if cmd in ("claim", "show", "reply", "close", "release") and case_id is None:
             stdout.write(t("staff.usage", lang) + "\n")
@@ -206,4 +227,7 @@ async def run_staff(app: App, name: str, stdin: TextIO = sys.stdin, stdout: Text
         if result.ok:
             stdout.write(t(f"staff.done.{cmd}", lang, case=case_id) + "\n")
         else:
-            stdout.write(t(reasons.get(result.reason, "staff.not_open"), lang, case=case_id, name=result.holder or "?") + "\n")
+            stdout.write(
+                t(reasons.get(result.reason, "staff.not_open"), lang, case=case_id, name=result.holder or "?")
+                + "\n"
+            )

@@ -5,8 +5,18 @@ from __future__ import annotations
 from bot.flows.base import Turn
 
 MENU_TOPICS = (
-    "loneliness", "exam_stress", "bullying", "cyberbullying", "anxiety", "low_mood",
-    "family_conflict", "puberty", "grief", "parenting", "legal_help", "social_support",
+    "loneliness",
+    "exam_stress",
+    "bullying",
+    "cyberbullying",
+    "anxiety",
+    "low_mood",
+    "family_conflict",
+    "puberty",
+    "grief",
+    "parenting",
+    "legal_help",
+    "social_support",
 )
 
 

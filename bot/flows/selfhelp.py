@@ -30,7 +30,10 @@ async def step(turn: Turn, arg: str) -> None:
     else:
         turn.say(
             text,
-            [turn.button("btn.helped", f"artfb:{article_id}:yes"), turn.button("btn.not_helped", f"artfb:{article_id}:no")],
+            [
+                turn.button("btn.helped", f"artfb:{article_id}:yes"),
+                turn.button("btn.not_helped", f"artfb:{article_id}:no"),
+            ],
             [turn.human_button()],
         )
 
