@@ -36,7 +36,9 @@ def _byte_offset(src: str, index: int) -> int:
     return len(src[:index].encode("utf-8"))
 
 
-def render(text: str, parse_mode: str | None = None, entities: list[dict[str, Any]] | None = None) -> Rendered:
+def render(
+    text: str, parse_mode: str | None = None, entities: list[dict[str, Any]] | None = None
+) -> Rendered:
     """Return the visible (stripped) text and its entities, as Telegram would store them."""
     mode = (parse_mode or "").lower()
     if entities is not None or not mode:
@@ -253,7 +255,9 @@ class _MarkdownV2Parser:
                 i += 3 if expandable else 1
                 continue
             if ch == "\n":
-                if self.quote is not None and not (src.startswith(">", i + 1) or src.startswith("**>", i + 1)):
+                if self.quote is not None and not (
+                    src.startswith(">", i + 1) or src.startswith("**>", i + 1)
+                ):
                     self._close_quote()
                 self._emit("\n")
                 i += 1
@@ -375,7 +379,12 @@ class _MarkdownV2Parser:
                 if not emoji_id:
                     raise EntityParseError("Custom emoji URL must have emoji identifier")
                 self.entities.append(
-                    {"type": "custom_emoji", "offset": start, "length": length, "custom_emoji_id": emoji_id[1]}
+                    {
+                        "type": "custom_emoji",
+                        "offset": start,
+                        "length": length,
+                        "custom_emoji_id": emoji_id[1],
+                    }
                 )
             else:
                 self.entities.append(_link_entity(url, start, length))

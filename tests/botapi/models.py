@@ -183,7 +183,10 @@ SentMessage = StoredMessage
 
 @dataclass
 class Call:
-    """One call the bot made (``method`` is the canonical name when the method exists)."""
+    """One call the bot made (``method`` is the canonical name when the method exists).
+
+    ``params`` are decoded and typed (JSON strings parsed, "42" -> 42); ``raw`` as they arrived.
+    """
 
     seq: int
     method: str
@@ -193,6 +196,7 @@ class Call:
     status: int = 0
     response: dict[str, Any] = field(default_factory=dict)
     files: dict[str, UploadedFile] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)  # parameters exactly as received
     message: StoredMessage | None = None  # the message this call created or edited
 
     @property
@@ -218,7 +222,7 @@ class Violation:
 
     method: str
     description: str
-    params: dict[str, Any]
+    params: dict[str, Any]  # as received
     problems: list[str]
 
     def __str__(self) -> str:

@@ -59,6 +59,9 @@ _FLOAT_RE = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _DISCRIMINATOR_RE = re.compile(r'(?:must be|always) "?([a-z_]+)"?')
+# Parameters where an empty string means something ("remove the webhook"); elsewhere Telegram
+# treats an empty parameter as an absent one.
+_EMPTY_MEANINGFUL = frozenset({("setWebhook", "url")})
 _MISSING_DESCRIPTIONS = {
     "text": "message text is empty",
     "chat_id": "chat_id is empty",
@@ -140,13 +143,15 @@ class ApiSpec:
 
     # ---------------------------------------------------------------------------------------- calls
 
-    def decode_call(self, method: str, raw: Mapping[str, Any], file_names: Collection[str] = ()) -> DecodedCall:
+    def decode_call(
+        self, method: str, raw: Mapping[str, Any], file_names: Collection[str] = ()
+    ) -> DecodedCall:
         """Decode and validate the parameters of a call to ``method`` (a canonical name)."""
         fields = self.methods[method]
         decoded = DecodedCall(params={})
         for name, value in raw.items():
-            if value is None or value == "":
-                continue  # Telegram treats an empty parameter as an absent one
+            if value is None or (value == "" and (method, name) not in _EMPTY_MEANINGFUL):
+                continue
             param = fields.get(name)
             if param is None:
                 replacement = LEGACY_PARAMS.get(name)
@@ -160,7 +165,7 @@ class ApiSpec:
             if problem:
                 decoded.problems.append(problem)
                 continue
-            problems = self.check_value(value, param.types, name)
+            problems = self.check_value(value, param.types, name) if value != "" else []
             if problems:
                 decoded.problems.extend(problems)
                 continue
@@ -198,7 +203,9 @@ class ApiSpec:
             problems.append("MESSAGE_TOO_LONG: callback answer text is longer than 200 characters")
         if method in ("createForumTopic", "editForumTopic") and "name" in params:
             if not 1 <= len(str(params["name"]).strip()) <= 128:
-                problems.append("TOPIC_TITLE_EMPTY" if not str(params["name"]).strip() else "topic name is too long")
+                problems.append(
+                    "TOPIC_TITLE_EMPTY" if not str(params["name"]).strip() else "topic name is too long"
+                )
         if method == "setMyCommands" and isinstance(params.get("commands"), list):
             if len(params["commands"]) > 100:
                 problems.append("too many commands: at most 100 are allowed")
@@ -246,8 +253,8 @@ class ApiSpec:
         if checker is not None:
             return [] if checker(value) else [f"{path}: expected {type_name}, got {_short(value)}"]
         type_ = self.types.get(type_name)
-        if type_ is None:
-            return []
+        if type_ is None or (type_name == "KeyboardButton" and isinstance(value, str)):
+            return []  # unknown to the spec; a plain string button is still accepted by Telegram
         if type_.get("subtypes"):
             return self._check_abstract(value, type_name, type_["subtypes"], path)
         if not isinstance(value, dict):
@@ -288,7 +295,9 @@ def _is_int(value: Any) -> bool:
 def _is_float(value: Any) -> bool:
     if isinstance(value, bool):
         return False
-    return isinstance(value, int | float) or (isinstance(value, str) and bool(_FLOAT_RE.fullmatch(value.strip())))
+    return isinstance(value, int | float) or (
+        isinstance(value, str) and bool(_FLOAT_RE.fullmatch(value.strip()))
+    )
 
 
 def _is_bool(value: Any) -> bool:
