@@ -84,6 +84,8 @@ def enqueue(case: Case, now: datetime, reason: str) -> str | None:
         case.waiting_since = now
         case.opened_reason = reason
         case.last_announced_at = None
+        case.claimed_at = case.closed_at = case.first_response_at = None
+        case.assignee_id = case.assignee_name = case.closed_by = None
         return "case_opened"
     if priority > case.priority:
         case.priority = priority

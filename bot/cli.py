@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     staff.add_argument("--name", default=None, help="counsellor's name shown in the queue")
     staff.add_argument("--lang", default="az", choices=("az", "ru", "en"))
     db = sub.add_parser("db", help="database commands")
-    db.add_argument("action", choices=("upgrade", "current"))
+    db.add_argument("action", choices=("upgrade", "current", "purge"))
+    db.add_argument("--days", type=int, default=7, help="purge: keep this many days of delivery records")
     sub.add_parser("triage", help='triage JSON lines from stdin ({"text": ...}) to stdout')
     sub.add_parser("triage-eval", help="evaluate triage on the held-out split")
     report = sub.add_parser("report", help="the helpline's figures for a period")
@@ -136,6 +137,15 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
         from bot.storage.db import current_revision, make_engine, upgrade
 
+        if args.action == "purge":
+            from datetime import timedelta
+
+            async def purge(app) -> int:
+                removed = await app.engine.purge(timedelta(days=max(0, args.days)))
+                sys.stdout.write(" ".join(f"{k}={v}" for k, v in removed.items()) + "\n")
+                return 0
+
+            return await _with_app(settings, purge, triager=_NoTriage())
         engine = make_engine(settings.database_url)
         try:
             if args.action == "upgrade":

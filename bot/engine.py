@@ -101,11 +101,14 @@ class Engine:
         return True
 
     async def pending_journal(self, channel: str, limit: int = 100) -> list[InboundUpdate]:
-        """Updates written but never handled (a crash mid-way): the adapter replays them."""
+        """Updates written but never handled (a crash mid-way): the adapter replays them.
+
+        Failed ones (``finish_journal`` with an error) are not returned: their payload is gone.
+        """
         async with self.sessions() as session:
             rows = await session.scalars(
                 select(InboundUpdate)
-                .where(InboundUpdate.channel == channel, InboundUpdate.status != "done")
+                .where(InboundUpdate.channel == channel, InboundUpdate.status == "received")
                 .order_by(InboundUpdate.id)
                 .limit(limit)
             )
@@ -119,6 +122,25 @@ class Engine:
                 .where(InboundUpdate.channel == channel, InboundUpdate.external_id == external_id)
                 .values(status="failed" if error else "done", payload=None, done_at=self.clock(), error=error)
             )
+
+    async def purge(self, older_than: timedelta = timedelta(days=7)) -> dict[str, int]:
+        """Housekeeping: forget handled delivery ids and delivered outbox items past ``older_than``.
+
+        Conversations and their messages stay until /forget (counsellors need the history).
+        """
+        cutoff = self.clock() - older_than
+        async with self.sessions() as session, session.begin():
+            journal = await session.execute(
+                delete(InboundUpdate).where(
+                    InboundUpdate.status == "done", InboundUpdate.received_at < cutoff
+                )
+            )
+            outbox = await session.execute(
+                delete(OutboxItem).where(
+                    OutboxItem.status.in_(("sent", "dead")), OutboxItem.created_at < cutoff
+                )
+            )
+        return {"inbound_updates": int(journal.rowcount or 0), "outbox": int(outbox.rowcount or 0)}
 
     # ---- one transaction -----------------------------------------------------------------------
     async def _handle_once(self, inbound: Inbound) -> Outcome:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.privacy import Pseudonymizer
@@ -127,6 +127,51 @@ class Outbox:
                 )
             )
 
+    async def defer(self, item_ids: list[int], delay_seconds: float, error: str | None = None) -> None:
+        """Give leased items back, due again after ``delay_seconds``, without counting an attempt.
+
+        For items that never reached the channel because their chat is paused (a 429 or an outage
+        hit an earlier message): they keep their order and are not taken again before the pause ends.
+        """
+        if not item_ids:
+            return
+        async with self.sessions() as session, session.begin():
+            fewer = (
+                func.greatest(OutboxItem.attempts - 1, 0)
+                if session.bind.dialect.name == "postgresql"
+                else func.max(OutboxItem.attempts - 1, 0)
+            )
+            values: dict[str, Any] = {
+                "next_attempt_at": self.clock() + timedelta(seconds=max(0.0, delay_seconds)),
+                "attempts": fewer,
+            }
+            if error is not None:
+                values["last_error"] = error[:500]
+            await session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id.in_(item_ids), OutboxItem.status == "pending")
+                .values(**values)
+            )
+
+    async def enqueue_person(
+        self, channel: str, address: str, payload: dict[str, Any], kind: str = "text"
+    ) -> int:
+        """Queue a message to a chat address that no engine turn produced (e.g. "sorry, an error")."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            item = OutboxItem(
+                channel=channel,
+                target="person",
+                kind=kind,
+                address_sealed=self.pseudo.seal(address),
+                payload=payload,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            session.add(item)
+            await session.flush()
+            return item.id
+
     async def dead(self, item_id: int, error: str) -> None:
         async with self.sessions() as session, session.begin():
             await session.execute(
@@ -173,15 +218,3 @@ class Outbox:
 
             when = when.replace(tzinfo=UTC)
         return max(0.0, (when - self.clock()).total_seconds())
-
-    async def purge_sent(self, older_than: timedelta) -> int:
-        """Delete delivered items (their text lives on in the conversation until /forget)."""
-        cutoff = self.clock() - older_than
-        async with self.sessions() as session, session.begin():
-            result = await session.execute(
-                delete(OutboxItem).where(
-                    or_(OutboxItem.status == "sent", OutboxItem.status == "dead"),
-                    OutboxItem.created_at < cutoff,
-                )
-            )
-            return int(result.rowcount or 0)

@@ -280,3 +280,26 @@ async def test_queue_orders_by_priority_then_risk_then_waiting(app: App) -> None
     views = await app.desk.queue()
     assert [v.risk.value for v in views][:2] == ["imminent", "urgent"]
     assert views[-1].priority < views[0].priority
+
+
+async def test_forget_works_during_a_live_conversation(app: App) -> None:
+    out = await say(app, "operatorla danışmaq istəyirəm")
+    case_id = out.events[0].case_id
+    assert (await app.desk.claim(case_id, AYNUR)).ok
+    relayed = await say(app, "/notacommand hello")
+    assert relayed.replies == []  # words for the counsellor
+    asked = await say(app, "/forget")
+    assert "forget:yes" in payloads(asked)
+    done = await say(app, button="forget:yes")
+    assert [e.kind for e in done.events] == ["case_closed"]
+    assert (await app.desk.reply(case_id, AYNUR, text="still there?")).reason in ("closed", "gone")
+
+
+async def test_purge_drops_old_delivery_records_only(app: App) -> None:
+    await say(app, "Salam", external_id="old-1")
+    for item in await app.outbox.due("test"):
+        await app.outbox.sent(item.id)
+    assert await app.engine.purge(timedelta(days=7)) == {"inbound_updates": 0, "outbox": 0}
+    removed = await app.engine.purge(timedelta(seconds=-1))
+    assert removed["inbound_updates"] == 1 and removed["outbox"] >= 1
+    assert await count(app, Message) >= 2  # the conversation itself stays

@@ -36,14 +36,15 @@ async def route(turn: Turn, text: str, button: str | None) -> None:
     if not text:
         turn.say_key("error.empty", [turn.human_button(), turn.menu_button()])
         return
-    if text.startswith("/") and not turn.case.status == "claimed":
+    if text.startswith("/"):
         command = text.split()[0].split("@")[0].lower()
         handler = COMMANDS.get(command)
         if handler is not None:
             await handler(turn)
-        else:
+            return
+        if turn.case.status != "claimed":  # in a live conversation it is just words for the counsellor
             turn.say_key("error.unknown_command", [turn.menu_button()])
-        return
+            return
     await triage_answer.free_text(turn, text)
 
 
