@@ -50,8 +50,18 @@ CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 CONTACT_KINDS = ("phone", "email", "web", "app")
 CONTACT_TARGET_FIELD = {"phone": "number", "email": "address", "web": "url", "app": "url"}
 CONTACT_KEYS = {
-    "id", "kind", "number", "address", "url", "name", "hours", "when",
-    "free", "emergency", "verify", "topics",
+    "id",
+    "kind",
+    "number",
+    "address",
+    "url",
+    "name",
+    "hours",
+    "when",
+    "free",
+    "emergency",
+    "verify",
+    "topics",
 }
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{1,19}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -79,6 +89,15 @@ class ContentError:
 # ---------------------------------------------------------------------------------------
 
 _constructor = yaml.SafeLoader("")
+
+
+def _scalar_value(node: yaml.ScalarNode) -> object:
+    """The Python value YAML gives a scalar (str, int, bool, None...), without caching nodes."""
+    try:
+        return _constructor.construct_object(node)
+    finally:
+        _constructor.constructed_objects.clear()
+        _constructor.recursive_objects.clear()
 
 
 def _display(path: Path) -> str:
@@ -170,9 +189,10 @@ class _File:
         if not isinstance(node, yaml.ScalarNode):
             self.err(node, f"{what} must be text")
             return None
-        value = _constructor.construct_object(node)
+        value = _scalar_value(node)
         if not isinstance(value, str):
-            self.err(node, f'{what} must be text, got {type(value).__name__} {node.value!r} (put it in quotes)')
+            kind = type(value).__name__
+            self.err(node, f"{what} must be text, got {kind} {node.value!r} (put it in quotes)")
             return None
         if not allow_empty and not value.strip():
             self.err(node, f"{what} is empty")
@@ -182,7 +202,7 @@ class _File:
     def boolean(self, node: yaml.Node | None, what: str) -> bool | None:
         if node is None:
             return None
-        value = _constructor.construct_object(node) if isinstance(node, yaml.ScalarNode) else None
+        value = _scalar_value(node) if isinstance(node, yaml.ScalarNode) else None
         if not isinstance(value, bool):
             self.err(node, f"{what} must be true or false")
             return None
@@ -248,7 +268,7 @@ def _validate_taxonomy(content_dir: Path, errors: list[ContentError]) -> set[str
     found_categories: set[str] = set()
     for code, key_node, value_node in f.mapping(categories_node, "categories") or ():
         if code not in expected:
-            f.err(key_node, f"unknown category '{code}' (the helpline reports: {', '.join(sorted(expected))})")
+            f.err(key_node, f"unknown category '{code}' (expected: {', '.join(sorted(expected))})")
         found_categories.add(code)
         items = f.mapping(value_node, f"category '{code}'")
         for lang in LANGUAGES:
@@ -319,7 +339,10 @@ def _string_entries(f: _File, lang: str) -> Iterator[_StringEntry]:
             names = {v for v, _, _ in items}
             for variant in STRING_VARIANTS:
                 if variant not in names:
-                    f.err(value_node, f"'{key}': audience variants need both teen and adult; '{variant}' is missing")
+                    f.err(
+                        value_node,
+                        f"'{key}': audience variants need both teen and adult; '{variant}' is missing",
+                    )
         else:
             text = f.text(value_node, f"'{key}'")
             if text is not None:
@@ -336,12 +359,18 @@ def _string_entries(f: _File, lang: str) -> Iterator[_StringEntry]:
             if placeholders is None:
                 placeholders = names
             elif names != placeholders:
-                f.err(vnode, f"{label}: placeholders {sorted(names)} differ from the other variant's "
-                             f"{sorted(placeholders)}")
+                f.err(
+                    vnode,
+                    f"{label}: placeholders {sorted(names)} differ from the other variant's "
+                    f"{sorted(placeholders)}",
+                )
         yield _StringEntry(key, f, _line(key_node), variants, placeholders)
 
 
-def _load_strings(content_dir: Path, errors: list[ContentError]) -> dict[str, tuple[_File, dict[str, _StringEntry]]]:
+_LoadedStrings = dict[str, tuple[_File, dict[str, _StringEntry]]]
+
+
+def _load_strings(content_dir: Path, errors: list[ContentError]) -> _LoadedStrings:
     """Per language: the main file and the merged entries of all its files."""
     out: dict[str, tuple[_File, dict[str, _StringEntry]]] = {}
     for lang in LANGUAGES:
@@ -351,7 +380,9 @@ def _load_strings(content_dir: Path, errors: list[ContentError]) -> dict[str, tu
             for entry in _string_entries(f, lang):
                 first = entries.get(entry.key)
                 if first is not None:
-                    f.err(entry.line, f"key '{entry.key}' is already defined in {first.file.name}:{first.line}")
+                    f.err(
+                        entry.line, f"key '{entry.key}' is already defined in {first.file.name}:{first.line}"
+                    )
                     continue
                 entries[entry.key] = entry
         out[lang] = (files[0], entries)
@@ -381,8 +412,11 @@ def _validate_strings(content_dir: Path, errors: list[ContentError]) -> None:
             if ref is None or ref.placeholders is None or entry.placeholders is None:
                 continue
             if entry.placeholders != ref.placeholders:
-                entry.file.err(entry.line, f"'{key}': placeholders {sorted(entry.placeholders)} differ from "
-                                           f"{sorted(ref.placeholders)} in {ref.file.name}:{ref.line}")
+                entry.file.err(
+                    entry.line,
+                    f"'{key}': placeholders {sorted(entry.placeholders)} differ from "
+                    f"{sorted(ref.placeholders)} in {ref.file.name}:{ref.line}",
+                )
 
 
 # ---------------------------------------------------------------------------------------
@@ -392,11 +426,12 @@ def _validate_strings(content_dir: Path, errors: list[ContentError]) -> None:
 
 def _article_files(content_dir: Path) -> list[Path]:
     folder = content_dir / "selfhelp"
-    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml")) if folder.is_dir() else []
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
 
 
-def _validate_article(path: Path, topics: set[str], errors: list[ContentError],
-                      owner: dict[str, tuple[str, int]]) -> None:
+def _validate_article(
+    path: Path, topics: set[str], errors: list[ContentError], owner: dict[str, tuple[str, int]]
+) -> None:
     f = _File(path, errors)
     items = f.mapping(f.root, "article")
     if items is None:
@@ -422,8 +457,11 @@ def _validate_article(path: Path, topics: set[str], errors: list[ContentError],
         if topics and code not in topics:
             f.err(node, f"unknown topic '{code}' (topic codes are defined in taxonomy.yaml)")
         elif code in owner and owner[code][0] != f.name:
-            f.err(node, f"topic '{code}' is already answered by {owner[code][0]}:{owner[code][1]}; "
-                        "a topic belongs to one article")
+            f.err(
+                node,
+                f"topic '{code}' is already answered by {owner[code][0]}:{owner[code][1]}; "
+                "a topic belongs to one article",
+            )
         else:
             owner[code] = (f.name, _line(node))
 
@@ -454,22 +492,29 @@ def _validate_article(path: Path, topics: set[str], errors: list[ContentError],
             messages = f.sequence(lnode, f"versions.{version}.{lang}")
             if messages is None:
                 continue
-            counts[lang] = (len(messages), lnode)
+            counts[lang] = (len(messages), lkey_node)
             where = f"versions.{version}.{lang}"
             if not MIN_MESSAGES <= len(messages) <= MAX_MESSAGES:
-                f.err(lnode, f"{where}: {len(messages)} messages; an article has {MIN_MESSAGES} to "
-                             f"{MAX_MESSAGES}")
+                f.err(
+                    lkey_node,
+                    f"{where}: {len(messages)} messages; an article has {MIN_MESSAGES} to {MAX_MESSAGES}",
+                )
             for i, mnode in enumerate(messages, 1):
                 text = f.text(mnode, f"{where} message {i}")
                 if text is None:
                     continue
                 if len(text) > MAX_MESSAGE_CHARS:
-                    f.err(mnode, f"{where} message {i} has {len(text)} characters; the limit is "
-                                 f"{MAX_MESSAGE_CHARS} (split it)")
+                    f.err(
+                        mnode,
+                        f"{where} message {i} has {len(text)} characters; the limit is "
+                        f"{MAX_MESSAGE_CHARS} (split it)",
+                    )
                 if MARKUP_RE.search(text):
                     f.err(mnode, f"{where} message {i}: plain text only, no Markdown or HTML")
                 if i == len(messages) and "116111" not in text:
-                    f.err(mnode, f"{where}: the last message must invite them to a counsellor and name 116111")
+                    f.err(
+                        mnode, f"{where}: the last message must invite them to a counsellor and name 116111"
+                    )
         for lang in LANGUAGES:
             if lang not in counts:
                 f.err(vnode, f"versions.{version}: missing language '{lang}'")
@@ -478,13 +523,18 @@ def _validate_article(path: Path, topics: set[str], errors: list[ContentError],
             base_count = counts[base_lang][0]
             for lang, (n, lnode) in counts.items():
                 if n != base_count:
-                    f.err(lnode, f"versions.{version}.{lang} has {n} messages but {base_lang} has {base_count}; "
-                                 "every language needs the same number")
+                    f.err(
+                        lnode,
+                        f"versions.{version}.{lang} has {n} messages but {base_lang} has "
+                        f"{base_count}; every language needs the same number",
+                    )
 
 
 def _validate_articles(content_dir: Path, topics: set[str], errors: list[ContentError]) -> None:
     folder = content_dir / "selfhelp"
     files = _article_files(content_dir)
+    for stray in sorted(folder.glob("*.yml")) if folder.is_dir() else ():
+        errors.append(ContentError(_display(stray), 1, "rename to .yaml: only *.yaml articles are loaded"))
     if not files:
         errors.append(ContentError(_display(folder), 1, "no self-help articles found"))
         return
@@ -492,9 +542,14 @@ def _validate_articles(content_dir: Path, topics: set[str], errors: list[Content
     for path in files:
         _validate_article(path, topics, errors, owner)
     for code in sorted(topics - set(owner) - TOPICS_WITHOUT_ARTICLE):
-        errors.append(ContentError(_display(folder), 1,
-                                   f"topic '{code}' from taxonomy.yaml has no self-help article; "
-                                   "add it to the 'topics' of the closest article"))
+        errors.append(
+            ContentError(
+                _display(folder),
+                1,
+                f"topic '{code}' from taxonomy.yaml has no self-help article; "
+                "add it to the 'topics' of the closest article",
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -691,6 +746,11 @@ class _Text:
     text: str
     crisis: bool
     group: tuple[str, str, str] | None = None  # (kind, name, language/variant) for required checks
+    literal: bool = False  # a '|' block: each line of the text is a line of the file
+
+    def line_at(self, pos: int) -> int:
+        """The file line of character ``pos`` of the text (exact for '|' blocks)."""
+        return self.line + 1 + self.text.count("\n", 0, pos) if self.literal else self.line
 
 
 def _strings_texts(content_dir: Path, crisis_globs: list[str], errors: list[ContentError]) -> Iterator[_Text]:
@@ -705,10 +765,12 @@ def _strings_texts(content_dir: Path, crisis_globs: list[str], errors: list[Cont
                 audiences = (variant,) if variant else STRING_VARIANTS
                 for audience in audiences:
                     group = ("strings", "crisis texts", f"{lang}/{audience}") if crisis else None
-                    yield _Text(f.name, _line(node), label, lang, text, crisis, group)
+                    yield _Text(f.name, _line(node), label, lang, text, crisis, group, node.style == "|")
 
 
-def _article_texts(content_dir: Path, crisis_articles: list[str], errors: list[ContentError]) -> Iterator[_Text]:
+def _article_texts(
+    content_dir: Path, crisis_articles: list[str], errors: list[ContentError]
+) -> Iterator[_Text]:
     for path in _article_files(content_dir):
         f = _File(path, errors)
         items = f.mapping(f.root, "article")
@@ -716,7 +778,8 @@ def _article_texts(content_dir: Path, crisis_articles: list[str], errors: list[C
             continue
         crisis = path.stem in crisis_articles
         title = _get(items, "title")
-        for lang, _, node in (f.mapping(title, "title") if isinstance(title, yaml.MappingNode) else None) or ():
+        title_items = f.mapping(title, "title") if isinstance(title, yaml.MappingNode) else None
+        for lang, _, node in title_items or ():
             if isinstance(node, yaml.ScalarNode):
                 yield _Text(f.name, _line(node), f"title.{lang}", lang, str(node.value), crisis)
         versions = _get(items, "versions")
@@ -731,8 +794,16 @@ def _article_texts(content_dir: Path, crisis_articles: list[str], errors: list[C
                 group = ("articles", path.stem, f"{version}/{lang}") if crisis else None
                 for i, mnode in enumerate(lnode.value, 1):
                     if isinstance(mnode, yaml.ScalarNode):
-                        yield _Text(f.name, _line(mnode), f"versions.{version}.{lang} message {i}", lang,
-                                    str(mnode.value), crisis, group)
+                        yield _Text(
+                            f.name,
+                            _line(mnode),
+                            f"versions.{version}.{lang} message {i}",
+                            lang,
+                            str(mnode.value),
+                            crisis,
+                            group,
+                            mnode.style == "|",
+                        )
 
 
 def _contact_texts(content_dir: Path, errors: list[ContentError]) -> Iterator[_Text]:
@@ -749,7 +820,9 @@ def _contact_texts(content_dir: Path, errors: list[ContentError]) -> Iterator[_T
                 continue
             for lang, _, lnode in f.mapping(fnode, field) or ():
                 if isinstance(lnode, yaml.ScalarNode):
-                    yield _Text(f.name, _line(lnode), f"contact {field}.{lang}", lang, str(lnode.value), False)
+                    yield _Text(
+                        f.name, _line(lnode), f"contact {field}.{lang}", lang, str(lnode.value), False
+                    )
 
 
 def _excerpt(text: str, match: re.Match[str]) -> str:
@@ -787,20 +860,33 @@ def scan_safe_messaging(content_dir: Path) -> list[ContentError]:
             for _, pattern in rule.patterns:
                 m = pattern.search(t.text)
                 if m:
-                    errors.append(ContentError(t.file, t.line, f"{t.where}: {rule.rule_id} ({rule.what}): "
-                                                               f"'{_excerpt(t.text, m)}'"))
+                    errors.append(
+                        ContentError(
+                            t.file,
+                            t.line_at(m.start()),
+                            f"{t.where}: {rule.rule_id} ({rule.what}): '{_excerpt(t.text, m)}'",
+                        )
+                    )
                     break
         if t.group is not None:
             groups.setdefault(t.group, []).append(t)
 
     strings_file = _display(content_dir / "strings" / f"{LANGUAGES[0]}.yaml")
     if rules.crisis_keys and not any(g[0] == "strings" for g in groups):
-        errors.append(ContentError(strings_file, 1, "no crisis texts found: no key matches "
-                                                    f"{rules.crisis_keys} (safe_messaging.yaml crisis.string_keys)"))
+        message = (
+            f"no crisis texts found: no key matches {rules.crisis_keys} "
+            "(safe_messaging.yaml crisis.string_keys)"
+        )
+        errors.append(ContentError(strings_file, 1, message))
     for name in rules.crisis_articles:
         if not any(g[0] == "articles" and g[1] == name for g in groups):
-            errors.append(ContentError(_display(content_dir / "selfhelp" / f"{name}.yaml"), 1,
-                                       f"crisis article '{name}' not found or has no messages"))
+            errors.append(
+                ContentError(
+                    _display(content_dir / "selfhelp" / f"{name}.yaml"),
+                    1,
+                    f"crisis article '{name}' not found or has no messages",
+                )
+            )
     for (kind, name, part), members in sorted(groups.items()):
         lang = part.split("/")[1] if kind == "articles" else part.split("/")[0]
         combined = "\n".join(m.text for m in members)
@@ -809,9 +895,13 @@ def scan_safe_messaging(content_dir: Path) -> list[ContentError]:
                 continue
             if not any(p.search(combined) for plang, p in rule.patterns if plang == lang):
                 first = members[0]
-                errors.append(ContentError(first.file, first.line,
-                                           f"{name} ({part}) lack a required element: {rule.rule_id} "
-                                           f"({rule.what})"))
+                errors.append(
+                    ContentError(
+                        first.file,
+                        first.line,
+                        f"{name} ({part}) lack a required element: {rule.rule_id} ({rule.what})",
+                    )
+                )
     return sorted(set(errors), key=lambda e: (e.file, e.line, e.message))
 
 
@@ -842,14 +932,43 @@ def check_address_forms(content_dir: Path) -> list[ContentError]:
         if t.where.startswith("versions.") and t.language == "az":
             texts.append((t, "teen" if t.where.startswith("versions.teen") else "adult"))
     for t, audience in texts:
-        unquoted = _QUOTED.sub(" ", t.text)
+        unquoted = _QUOTED.sub(lambda q: re.sub(r"[^\n]", " ", q.group(0)), t.text)  # keep positions
         pattern, wrong, right = (_SIZ, "Siz", "sən") if audience == "teen" else (_SEN, "sən", "Siz")
         m = pattern.search(unquoted)
         if m:
-            errors.append(ContentError(t.file, t.line, f"{t.where}: '{m.group(0)}' — write to "
-                                                       f"{'teenagers' if audience == 'teen' else 'adults'} "
-                                                       f"with '{right}', not '{wrong}'"))
+            errors.append(
+                ContentError(
+                    t.file,
+                    t.line_at(m.start()),
+                    f"{t.where}: '{m.group(0)}' — write to "
+                    f"{'teenagers' if audience == 'teen' else 'adults'} "
+                    f"with '{right}', not '{wrong}'",
+                )
+            )
     return errors
+
+
+def _validate_intents(content_dir: Path, errors: list[ContentError]) -> None:
+    """``intents.yaml`` (optional): ``intents: {name: [regular expression, ...]}``."""
+    path = content_dir / "intents.yaml"
+    if not path.exists():
+        return
+    f = _File(path, errors)
+    top = f.mapping(f.root, "intents file")
+    if top is None:
+        return
+    node = _get(top, "intents")
+    if node is None:
+        f.err(f.root, "missing 'intents'")
+    for name, _, lnode in f.mapping(node, "intents") or ():
+        for pnode in f.sequence(lnode, f"intent '{name}'") or ():
+            source = f.text(pnode, f"intent '{name}' pattern")
+            if source is None:
+                continue
+            try:
+                re.compile(source)
+            except re.error as exc:
+                f.err(pnode, f"intent '{name}': bad regular expression {source!r}: {exc}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -866,6 +985,7 @@ def validate_content(content_dir: Path) -> list[ContentError]:
     _validate_articles(content_dir, topics, errors)
     _validate_contacts(content_dir, topics, errors)
     _load_safe_rules(content_dir, errors)
+    _validate_intents(content_dir, errors)
     unique = sorted(set(errors), key=lambda e: (e.file, e.line, e.message))
     return unique
 
