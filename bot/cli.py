@@ -54,8 +54,14 @@ def _setup_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("aiogram.event", "sqlalchemy.engine", "aiosqlite", "asyncio"):
+    for noisy in ("alembic", "aiogram.event", "sqlalchemy.engine", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _quiet_for_terminal() -> None:
+    """The interactive chat shares the terminal with the logs: keep only warnings and errors."""
+    root = logging.getLogger()
+    root.setLevel(max(root.level, logging.WARNING))
 
 
 async def _with_app(settings: Settings, coro_factory, **kw):
@@ -71,6 +77,8 @@ async def _with_app(settings: Settings, coro_factory, **kw):
 async def _run(settings: Settings) -> int:
     from bot.app import build_app
 
+    if not settings.telegram_enabled:
+        _quiet_for_terminal()
     app = await build_app(settings)
     try:
         if settings.telegram_enabled:
@@ -128,6 +136,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         if args.jsonl:
             return await _with_app(settings, lambda app: terminal.run_jsonl(app, sys.stdin, sys.stdout))
+        _quiet_for_terminal()
         return await _with_app(settings, lambda app: terminal.run_chat(app, args.user))
     if args.command == "staff":
         name = args.name or getpass.getuser()
