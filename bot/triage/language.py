@@ -83,7 +83,9 @@ def detect_language(norm: Normalized) -> str:
 
 def _latin_language(text: str) -> str:
     d = _data()
-    words = [w.replace("’", "'") for w in _WORD_RE.findall(text.replace("’", "'")) if not _CYRILLIC_RE.search(w)]
+    words = [
+        w.replace("’", "'") for w in _WORD_RE.findall(text.replace("’", "'")) if not _CYRILLIC_RE.search(w)
+    ]
     scores = {"az": 0.0, "tr": 0.0, "en": 0.0, "ru": 0.0, "de": 0.0, "fr": 0.0, "es": 0.0}
     if "ə" in text:
         scores["az"] += 3.0

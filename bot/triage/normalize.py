@@ -8,7 +8,7 @@ classifier, language detection) works on a few views of the message built here:
 * ``lower``: Azerbaijani-aware lowercase (İ -> i, I -> ı), Azerbaijani Cyrillic transliterated to
   Latin, special letters kept.  Used for language detection.
 * ``folded``: the matching form.  Special letters folded to plain Latin (ə->e, ş->s, ç->c, ğ->g,
-  ı->i, ö->o, ü->u), chat digraphs folded (sh->s, ch->c, gh->g, w->s), g and q merged, runs of the
+  ı->i, ö->o, ü->u), chat digraphs folded (w->s, sh->s, ch->c, gh->g), g and q merged, runs of the
   same letter squeezed to one letter, punctuation removed, emoji kept as separate tokens, chat
   spellings mapped to their standard form (from ``bot/content/triage/normalize.yaml``).
 
@@ -32,11 +32,49 @@ from bot.triage.resources import load_yaml
 AZ_CYRILLIC_MARKERS = frozenset("әҹҝғһөүјӘҸҜҒҺӨҮЈ")
 
 _AZ_CYR_TO_LAT = {
-    "а": "a", "б": "b", "в": "v", "г": "q", "ғ": "ğ", "д": "d", "е": "e", "ә": "ə", "ж": "j",
-    "з": "z", "и": "i", "ы": "ı", "ј": "y", "к": "k", "ҝ": "g", "л": "l", "м": "m", "н": "n",
-    "о": "o", "ө": "ö", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ү": "ü", "ф": "f",
-    "х": "x", "һ": "h", "ч": "ç", "ҹ": "c", "ш": "ş", "й": "y", "ё": "yo", "ю": "yu", "я": "ya",
-    "ц": "ts", "щ": "şç", "ъ": "", "ь": "", "э": "e", "ҡ": "k", "ӯ": "u",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "q",
+    "ғ": "ğ",
+    "д": "d",
+    "е": "e",
+    "ә": "ə",
+    "ж": "j",
+    "з": "z",
+    "и": "i",
+    "ы": "ı",
+    "ј": "y",
+    "к": "k",
+    "ҝ": "g",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "ө": "ö",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ү": "ü",
+    "ф": "f",
+    "х": "x",
+    "һ": "h",
+    "ч": "ç",
+    "ҹ": "c",
+    "ш": "ş",
+    "й": "y",
+    "ё": "yo",
+    "ю": "yu",
+    "я": "ya",
+    "ц": "ts",
+    "щ": "şç",
+    "ъ": "",
+    "ь": "",
+    "э": "e",
+    "ҡ": "k",
+    "ӯ": "u",
 }
 _AZ_CYR_TABLE = str.maketrans(_AZ_CYR_TO_LAT)
 
@@ -57,17 +95,27 @@ def _build_latin_fold() -> dict[int, str]:
         if base != ch and base.isascii():
             table[cp] = base.lower()
     # Azerbaijani / Turkish specifics.
-    table.update({
-        ord("ə"): "e", ord("Ə"): "e", ord("ä"): "e", ord("ş"): "s", ord("ç"): "c", ord("ğ"): "g",
-        ord("ı"): "i", ord("ö"): "o", ord("ü"): "u", ord("ё"): "е",
-    })
+    table.update(
+        {
+            ord("ə"): "e",
+            ord("Ə"): "e",
+            ord("ä"): "e",
+            ord("ş"): "s",
+            ord("ç"): "c",
+            ord("ğ"): "g",
+            ord("ı"): "i",
+            ord("ö"): "o",
+            ord("ü"): "u",
+            ord("ё"): "е",
+        }
+    )
     return table
 
 
 _LATIN_FOLD = _build_latin_fold()
 
 # Chat digraphs and letter merges applied to Latin text after accent folding.  Order matters.
-_DIGRAPHS = (("sh", "s"), ("ch", "c"), ("gh", "g"), ("w", "s"), ("g", "q"))
+_DIGRAPHS = (("w", "s"), ("sh", "s"), ("ch", "c"), ("gh", "g"), ("g", "q"))
 
 _INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060\ufe0e\ufe0f\u00ad\U0001f3fb-\U0001f3ff]")
 _APOSTROPHE_RE = re.compile("['’`ʼ‘]")
@@ -75,9 +123,7 @@ _REPEAT_RE = re.compile(r"([^\W\d_])\1+")
 _EMOJI_RE = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\u2190-\u21ff\u3030\u303d]"
 )
-_EMOJI_REPEAT_RE = re.compile(
-    "([\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff])(?:\\s*\\1)+"
-)
+_EMOJI_REPEAT_RE = re.compile("([\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff])(?:\\s*\\1)+")
 _NON_WORD_RE = re.compile(r"[^\w\s\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]+")
 _SPACES_RE = re.compile(r"\s+")
 _TOKEN_RE = re.compile(r"\S+")

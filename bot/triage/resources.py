@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ CORPUS_DIR = TRIAGE_CONTENT_DIR / "corpus"
 TAXONOMY_PATH = CONTENT_DIR / "taxonomy.yaml"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_yaml(name: str) -> dict[str, Any]:
     """Load ``bot/content/triage/<name>`` (cached for the life of the process)."""
     with (TRIAGE_CONTENT_DIR / name).open(encoding="utf-8") as fh:

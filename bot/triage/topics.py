@@ -1,0 +1,31 @@
+"""Topic keywords (bot/content/triage/topics.yaml): multilingual features for the model.
+
+Patterns may use the macros of risk_rules.yaml ({W3} = up to three words in between ...).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from bot.triage.normalize import fold_pattern
+from bot.triage.resources import load_yaml
+from bot.triage.risk import expand_macros
+
+
+class TopicKeywords:
+    def __init__(self, data: dict, macros: dict[str, str]) -> None:
+        self.patterns: dict[str, re.Pattern[str]] = {}
+        for topic, pats in (data.get("topics") or {}).items():
+            joined = "|".join(f"(?:{fold_pattern(expand_macros(str(p), macros))})" for p in pats or [])
+            if joined:
+                self.patterns[str(topic)] = re.compile(joined)
+
+    def hits(self, folded: str) -> list[str]:
+        return [t for t, rx in self.patterns.items() if rx.search(folded)]
+
+
+@lru_cache(maxsize=1)
+def load_topic_keywords() -> TopicKeywords:
+    macros = {str(k): str(v) for k, v in (load_yaml("risk_rules.yaml").get("macros") or {}).items()}
+    return TopicKeywords(load_yaml("topics.yaml"), macros)
