@@ -43,6 +43,7 @@ class Settings:
     telegram_webhook_secret: str | None = None
     telegram_webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
     outbox_max_attempts: int = 0  # 0 = retry forever (nothing is dropped)
+    telegram_staff_language: str = "az"  # the language of the staff chat (cards, notices)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -215,4 +216,12 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         telegram_webhook_secret=webhook_secret,
         telegram_webhook_listen=_listen(merged, "TELEGRAM_WEBHOOK_LISTEN"),
         outbox_max_attempts=_int(merged, "OUTBOX_MAX_ATTEMPTS", 0, minimum=0) or 0,
+        telegram_staff_language=_staff_language(merged),
     )
+
+
+def _staff_language(environ: Mapping[str, str]) -> str:
+    raw = (_env(environ, "TELEGRAM_STAFF_LANGUAGE") or "az").lower()
+    if raw not in ("az", "ru", "en"):
+        raise ConfigError("TELEGRAM_STAFF_LANGUAGE", f"must be az, ru or en, got {raw!r}")
+    return raw

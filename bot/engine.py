@@ -100,6 +100,40 @@ class Engine:
             session.add(InboundUpdate(channel=channel, external_id=external_id, payload=payload))
         return True
 
+    async def journal_many(self, channel: str, updates: list[tuple[str, dict[str, Any]]]) -> set[str]:
+        """``journal`` for a batch of updates in one transaction; returns the external ids to handle
+        (new ones, and ones written before but not handled yet). A repeated id is handled once."""
+        if not updates:
+            return set()
+        ids = list(dict.fromkeys(external_id for external_id, _ in updates))
+        for attempt in range(2):
+            try:
+                async with self.sessions() as session, session.begin():
+                    known = dict(
+                        (await session.execute(
+                            select(InboundUpdate.external_id, InboundUpdate.status).where(
+                                InboundUpdate.channel == channel, InboundUpdate.external_id.in_(ids)
+                            )
+                        )).all()
+                    )
+                    fresh: set[str] = set()
+                    for external_id, payload in updates:
+                        if external_id in fresh:
+                            continue
+                        status = known.get(external_id)
+                        if status is None:
+                            session.add(
+                                InboundUpdate(channel=channel, external_id=external_id, payload=payload)
+                            )
+                            fresh.add(external_id)
+                        elif status != "done":
+                            fresh.add(external_id)
+                return fresh
+            except IntegrityError:  # written at the same moment by another delivery: look again
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
     async def pending_journal(self, channel: str, limit: int = 100) -> list[InboundUpdate]:
         """Updates written but never handled (a crash mid-way): the adapter replays them.
 

@@ -116,6 +116,20 @@ class Outbox:
                 .values(status="sent", sent_at=self.clock(), result=result, last_error=None)
             )
 
+    async def sent_many(self, results: list[tuple[int, dict[str, Any] | None]]) -> None:
+        """Mark several items delivered in one transaction (an adapter's batched acknowledgements)."""
+        if not results:
+            return
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxItem),
+                [
+                    {"id": item_id, "status": "sent", "sent_at": now, "result": result, "last_error": None}
+                    for item_id, result in results
+                ],
+            )
+
     async def retry(self, item_id: int, delay_seconds: float, error: str) -> None:
         async with self.sessions() as session, session.begin():
             await session.execute(

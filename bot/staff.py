@@ -244,7 +244,15 @@ class StaffDesk:
             )
             if media:
                 item = self._to_person(session, person, case, Reply(text, kind="media"), now)
-                item.payload = {**item.payload, "media": media, "media_ref": media_ref or {}, "caption": text}
+                # "label": what the person sees with the copy, in their language, under the neutral name.
+                label = self._t(person, "relay.prefix", text=text) if text else self._t(person, "relay.media")
+                item.payload = {
+                    **item.payload,
+                    "media": media,
+                    "media_ref": media_ref or {},
+                    "caption": text,
+                    "label": label,
+                }
             else:
                 self._to_person(
                     session,
