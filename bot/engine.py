@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cases import OPEN_STATUSES, case_signals
 from bot.config import Settings
-from bot.domain import Inbound, Outcome, Reply, Signal, TriageResult
+from bot.domain import Inbound, Outcome, Signal, TriageResult
 from bot.flows import route
 from bot.flows.base import Turn
+from bot.outbox import person_item, staff_item
 from bot.privacy import Pseudonymizer
 from bot.storage.models import Case, Conversation, InboundUpdate, Message, OutboxItem, Person, utcnow
 from bot.texts import Content
@@ -89,16 +90,7 @@ class Engine:
 
     async def journal(self, channel: str, external_id: str, payload: dict[str, Any]) -> bool:
         """Write an incoming update before handling it. Returns False if it was already handled."""
-        async with self.sessions() as session, session.begin():
-            row = await session.scalar(
-                select(InboundUpdate).where(
-                    InboundUpdate.channel == channel, InboundUpdate.external_id == external_id
-                )
-            )
-            if row is not None:
-                return row.status != "done"
-            session.add(InboundUpdate(channel=channel, external_id=external_id, payload=payload))
-        return True
+        return bool(await self.journal_many(channel, [(external_id, payload)]))
 
     async def journal_many(self, channel: str, updates: list[tuple[str, dict[str, Any]]]) -> set[str]:
         """``journal`` for a batch of updates in one transaction; returns the external ids to handle
@@ -110,11 +102,13 @@ class Engine:
             try:
                 async with self.sessions() as session, session.begin():
                     known = dict(
-                        (await session.execute(
-                            select(InboundUpdate.external_id, InboundUpdate.status).where(
-                                InboundUpdate.channel == channel, InboundUpdate.external_id.in_(ids)
+                        (
+                            await session.execute(
+                                select(InboundUpdate.external_id, InboundUpdate.status).where(
+                                    InboundUpdate.channel == channel, InboundUpdate.external_id.in_(ids)
+                                )
                             )
-                        )).all()
+                        ).all()
                     )
                     fresh: set[str] = set()
                     for external_id, payload in updates:
@@ -322,7 +316,7 @@ class Engine:
                 for b in row:
                     if b.data not in offered:
                         offered.append(b.data)
-            session.add(self.person_outbox(turn.person, reply, turn.now, turn.case.id))
+            session.add(person_item(turn.person, reply, turn.now, turn.case.id))
         if offered != list(turn.state.get("offered") or []):
             turn.set_state(offered=offered[-MAX_OFFERED:])
         turn.conversation.language = turn.person.language
@@ -336,54 +330,20 @@ class Engine:
         if staff is None:
             return
         for event in turn.outcome.events:
-            session.add(
-                OutboxItem(
-                    channel=staff,
-                    target="staff",
-                    kind="case_event",
-                    case_id=event.case_id,
-                    payload=event.as_dict(),
-                    created_at=turn.now,
-                    next_attempt_at=turn.now,
-                )
-            )
+            session.add(staff_item(staff, "case_event", turn.now, event.case_id, event.as_dict()))
         if turn.relay_to_staff and not turn.forgotten:
+            payload = {"text": text, "media": turn.inbound.media, "media_ref": turn.inbound.media_ref}
             session.add(
-                OutboxItem(
-                    channel=staff,
-                    target="staff",
-                    kind="relay_in",
-                    case_id=turn.case.id,
+                staff_item(
+                    staff,
+                    "relay_in",
+                    turn.now,
+                    turn.case.id,
+                    payload,
                     person_id=turn.person.id,
                     address_sealed=turn.person.address_sealed,
-                    payload={"text": text, "media": turn.inbound.media, "media_ref": turn.inbound.media_ref},
-                    created_at=turn.now,
-                    next_attempt_at=turn.now,
                 )
             )
-
-    def person_outbox(
-        self,
-        person: Person,
-        reply: Reply,
-        now: datetime,
-        case_id: int | None = None,
-        keep_person: bool = True,
-    ) -> OutboxItem:
-        return OutboxItem(
-            channel=person.channel,
-            target="person",
-            kind=reply.kind,
-            person_id=person.id if keep_person else None,
-            address_sealed=person.address_sealed,
-            case_id=case_id,
-            payload={
-                "text": reply.text,
-                "buttons": [[{"text": b.text, "data": b.data} for b in row] for row in reply.buttons],
-            },
-            created_at=now,
-            next_attempt_at=now,
-        )
 
     # ---- used by flows -------------------------------------------------------------------------
     def triage(self, text: str, case: Case) -> TriageResult:
@@ -414,7 +374,7 @@ class Engine:
         # The confirmation still has to reach the person: it carries its own sealed address and
         # is not linked to the person, whose row (and pending outbox) goes now.
         for reply in turn.outcome.replies:
-            session.add(self.person_outbox(person, reply, turn.now, keep_person=False))
+            session.add(person_item(person, reply, turn.now, keep_person=False))
         self._staff_outbox(turn, "")
         await session.delete(person)
         turn.outcome.person_id = None

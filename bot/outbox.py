@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain import Reply
 from bot.privacy import Pseudonymizer
-from bot.storage.models import OutboxItem, utcnow
+from bot.storage.models import OutboxItem, Person, utcnow
 
 LEASE = timedelta(seconds=60)  # an item taken but not reported back is retried after this
 
@@ -34,6 +35,47 @@ class Delivery:
     case_id: int | None
     payload: dict[str, Any]
     attempts: int
+
+
+def reply_payload(reply: Reply) -> dict[str, Any]:
+    return {
+        "text": reply.text,
+        "buttons": [[{"text": b.text, "data": b.data} for b in row] for row in reply.buttons],
+    }
+
+
+def person_item(
+    person: Person, reply: Reply, now: datetime, case_id: int | None = None, keep_person: bool = True
+) -> OutboxItem:
+    """A message to a person, addressed by their sealed address. ``keep_person=False`` detaches it
+    from the person's row (used by /forget, whose confirmation outlives the row)."""
+    return OutboxItem(
+        channel=person.channel,
+        target="person",
+        kind=reply.kind,
+        person_id=person.id if keep_person else None,
+        address_sealed=person.address_sealed,
+        case_id=case_id,
+        payload=reply_payload(reply),
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+def staff_item(
+    channel: str, kind: str, now: datetime, case_id: int | None, payload: dict[str, Any], **extra: Any
+) -> OutboxItem:
+    """Something for the staff chat: a case event, a relayed message, a reminder."""
+    return OutboxItem(
+        channel=channel,
+        target="staff",
+        kind=kind,
+        case_id=case_id,
+        payload=payload,
+        created_at=now,
+        next_attempt_at=now,
+        **extra,
+    )
 
 
 def backoff(attempts: int, base: float = 1.0, cap: float = 300.0) -> float:
@@ -95,15 +137,7 @@ class Outbox:
         """Queue something for the staff chat that no engine turn produced (e.g. a reminder)."""
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            item = OutboxItem(
-                channel=channel,
-                target="staff",
-                kind=kind,
-                case_id=case_id,
-                payload=payload,
-                created_at=now,
-                next_attempt_at=now,
-            )
+            item = staff_item(channel, kind, now, case_id, payload)
             session.add(item)
             await session.flush()
             return item.id

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cases import case_event, case_signals
 from bot.domain import Audience, Button, CaseEvent, Reply, Risk, Signal
+from bot.outbox import person_item, staff_item
 from bot.privacy import Pseudonymizer
 from bot.storage.models import AuditEntry, Case, Conversation, Message, OutboxItem, Person, utcnow
 from bot.texts import Content
@@ -311,20 +312,7 @@ class StaffDesk:
     def _to_person(
         self, session: AsyncSession, person: Person, case: Case, reply: Reply, now: datetime
     ) -> OutboxItem:
-        item = OutboxItem(
-            channel=person.channel,
-            target="person",
-            kind=reply.kind,
-            person_id=person.id,
-            address_sealed=person.address_sealed,
-            case_id=case.id,
-            payload={
-                "text": reply.text,
-                "buttons": [[{"text": b.text, "data": b.data} for b in row] for row in reply.buttons],
-            },
-            created_at=now,
-            next_attempt_at=now,
-        )
+        item = person_item(person, reply, now, case.id)
         session.add(item)
         if reply.kind != "media":
             session.add(
@@ -334,17 +322,7 @@ class StaffDesk:
 
     def _staff_event(self, session: AsyncSession, event: CaseEvent, now: datetime) -> None:
         if self.staff_channel:
-            session.add(
-                OutboxItem(
-                    channel=self.staff_channel,
-                    target="staff",
-                    kind="case_event",
-                    case_id=event.case_id,
-                    payload=event.as_dict(),
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-            )
+            session.add(staff_item(self.staff_channel, "case_event", now, event.case_id, event.as_dict()))
 
     def _audit(
         self, session: AsyncSession, staff: StaffMember, action: str, case_id: int, detail: dict[str, Any]
