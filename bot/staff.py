@@ -60,6 +60,18 @@ class CaseView:
         return max(0.0, (now - start).total_seconds())
 
 
+# What to tell a counsellor when an action did not go through, by ActionResult.reason (string keys).
+REASON_KEYS = {
+    "not_found": "staff.not_found",
+    "already_claimed": "staff.already_claimed",
+    "not_assignee": "staff.not_assignee",
+    "closed": "staff.already_closed",
+    "not_open": "staff.not_open",
+    "gone": "staff.person_gone",
+    "empty": "staff.empty",
+}
+
+
 @dataclass(frozen=True)
 class ActionResult:
     ok: bool

@@ -57,12 +57,13 @@ def run_in_thread(coro_factory):
         return pool.submit(lambda: asyncio.run(coro_factory())).result()
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session (its async URL)."""
-    name = f"helpline_test_{uuid.uuid4().hex[:10]}"
+async def create_pg_database(prefix: str) -> tuple[str, str]:
+    """Create and migrate a throwaway PostgreSQL database; returns (name, async URL).
+
+    Skips the test with a reason when no server is reachable, fails instead when CI is set."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
-        run_in_thread(lambda: _pg_admin(f'CREATE DATABASE "{name}"'))
+        await _pg_admin(f'CREATE DATABASE "{name}"')
     except Exception as exc:  # connection refused, auth, timeout
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_ADMIN_URL}: {exc}")
@@ -71,15 +72,22 @@ def pg_database() -> Iterator[str]:
         )
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     url = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    engine = make_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+    return name, url
 
-    async def migrate() -> None:
-        engine = make_engine(url)
-        await upgrade(engine)
-        await engine.dispose()
 
-    run_in_thread(migrate)
+async def drop_pg_database(name: str) -> None:
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session (its async URL)."""
+    name, url = run_in_thread(lambda: create_pg_database("helpline_test"))
     yield url
-    run_in_thread(lambda: _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_in_thread(lambda: drop_pg_database(name))
 
 
 async def _truncate_pg(url: str) -> None:

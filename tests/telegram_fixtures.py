@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,13 +23,12 @@ from bot.app import App, build_app
 from bot.channels.telegram import Pacing, TelegramChannel, TelegramOptions
 from bot.config import Settings
 from bot.domain import Audience, Category, Risk, Signal, TriageResult
-from bot.storage.db import make_engine, upgrade
 from bot.texts import Content, load_content
 from tests.botapi import DEFAULT_STAFF_CHAT_ID, DEFAULT_TOKEN, BotAPIServer, StoredMessage
+from tests.conftest import create_pg_database, drop_pg_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "telegram-test-secret-0123456789"
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 COUNSELLORS = {501: "administrator", 502: "member", 503: "member"}
 
 FAST = TelegramOptions(
@@ -260,37 +258,14 @@ async def tg(
 
 
 # ---- PostgreSQL ----------------------------------------------------------------------------------
-async def _pg_admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://"), timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest_asyncio.fixture
 async def tg_pg_url() -> AsyncIterator[str]:
     """A throwaway, migrated PostgreSQL database for one test (dropped afterwards)."""
-    name = f"helpline_tg_{uuid.uuid4().hex[:10]}"
-    try:
-        await _pg_admin(f'CREATE DATABASE "{name}"')
-    except Exception as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_ADMIN_URL}: {exc}")
-        pytest.skip(
-            f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); set TEST_POSTGRES_URL"
-        )
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    url = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
-    engine = make_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
+    name, url = await create_pg_database("helpline_tg")
     try:
         yield url
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await drop_pg_database(name)
 
 
 # ---- things people do that the server has no helper for ------------------------------------------

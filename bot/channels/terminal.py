@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from bot.app import App
 from bot.domain import Inbound, Outcome
 from bot.outbox import Delivery
-from bot.staff import CaseView, StaffMember
+from bot.staff import REASON_KEYS, CaseView, StaffMember
 
 CHANNEL = "terminal"
 
@@ -180,15 +180,6 @@ async def run_staff(
     t = app.content.t
     stdout.write(t("staff.console_intro", lang) + "\n")
     loop = asyncio.get_running_loop()
-    reasons = {
-        "not_found": "staff.not_found",
-        "already_claimed": "staff.already_claimed",
-        "not_assignee": "staff.not_assignee",
-        "closed": "staff.already_closed",
-        "not_open": "staff.not_open",
-        "gone": "staff.person_gone",
-        "empty": "staff.empty",
-    }
     while True:
         stdout.write("staff> ")
         stdout.flush()
@@ -228,6 +219,11 @@ async def run_staff(
             stdout.write(t(f"staff.done.{cmd}", lang, case=case_id) + "\n")
         else:
             stdout.write(
-                t(reasons.get(result.reason, "staff.not_open"), lang, case=case_id, name=result.holder or "?")
+                t(
+                    REASON_KEYS.get(result.reason, "staff.not_open"),
+                    lang,
+                    case=case_id,
+                    name=result.holder or "?",
+                )
                 + "\n"
             )

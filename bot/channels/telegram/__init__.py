@@ -119,21 +119,13 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop taking updates, finish those in hand (for a short while), give back unsent items."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        await self.pipeline.drain(self.options.drain_timeout)
-        await self.pipeline.stop()
-        await self.sender.stop(release=True)
-        if self._own_bot:
-            await self.bot.session.close()
+        await self._shutdown(tidy=True)
 
     async def abort(self) -> None:
         """Stop at once without tidying up, as a crash would (for tests of the recovery)."""
+        await self._shutdown(tidy=False)
+
+    async def _shutdown(self, tidy: bool) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -141,8 +133,10 @@ class TelegramChannel:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if tidy:
+            await self.pipeline.drain(self.options.drain_timeout)
         await self.pipeline.stop()
-        await self.sender.stop(release=False)
+        await self.sender.stop(release=tidy)
         if self._own_bot:
             await self.bot.session.close()
 

@@ -532,16 +532,9 @@ class Sender:
         if first or event == "case_opened":
             await self.app.desk.mark_announced(view.id)
         if not first and event == "case_updated" and view.status == "queued" and view.risk.escalates:
-            content, lang = self.app.content, self.channel.staff_lang
-            text = cards.raised_text(content, view, lang)
-            markup = cards.claim_markup(content, view, lang)
-            view, message = await self.staff.send_in_case(
-                view,
-                lambda place: self.channel.bot.send_message(
-                    chat_id=self.staff.chat_id, text=text, reply_markup=markup, **place
-                ),
+            view, _ = await self._claim_note(
+                view, cards.raised_text(self.app.content, view, self.channel.staff_lang)
             )
-            await links.record(self.app.sessions, view.id, message.message_id, direction="note")
         if not first and event in ("case_opened", "case_updated", "case_closed"):
             await self.staff.sync_topic(view, reopen=event == "case_opened")
         return {"card": view.staff_card_message_id, "thread": view.staff_thread_id}
@@ -549,9 +542,13 @@ class Sender:
     async def _reminder(self, view: CaseView) -> dict[str, Any]:
         if view.status != "queued":
             return {"skipped": view.status}
-        content, lang = self.app.content, self.channel.staff_lang
-        text = cards.reminder_text(content, view, lang, utcnow())
-        markup = cards.claim_markup(content, view, lang)
+        text = cards.reminder_text(self.app.content, view, self.channel.staff_lang, utcnow())
+        _, message = await self._claim_note(view, text)
+        return {"message_id": message.message_id}
+
+    async def _claim_note(self, view: CaseView, text: str) -> tuple[CaseView, Any]:
+        """A note with a Claim button in the case's topic (or under its card)."""
+        markup = cards.claim_markup(self.app.content, view, self.channel.staff_lang)
         view, message = await self.staff.send_in_case(
             view,
             lambda place: self.channel.bot.send_message(
@@ -559,7 +556,7 @@ class Sender:
             ),
         )
         await links.record(self.app.sessions, view.id, message.message_id, direction="note")
-        return {"message_id": message.message_id}
+        return view, message
 
     async def _relay_in(self, item: Delivery, view: CaseView) -> dict[str, Any]:
         """What the person wrote, into the case's topic (or under its card)."""

@@ -21,7 +21,7 @@ from aiogram.types import CallbackQuery, Message, User
 from bot.channels.telegram import cards, links
 from bot.channels.telegram.sender import describe
 from bot.channels.telegram.user import answer_quietly, media_kind
-from bot.staff import ActionResult, CaseView, StaffMember
+from bot.staff import REASON_KEYS, ActionResult, CaseView, StaffMember
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -31,15 +31,6 @@ log = logging.getLogger(__name__)
 
 PRESENT = ("creator", "administrator", "member")
 CASE_BUTTON = re.compile(r"^(claim|close|release):(\d{1,18})$")
-REASONS = {
-    "not_found": "staff.not_found",
-    "already_claimed": "staff.already_claimed",
-    "not_assignee": "staff.not_assignee",
-    "closed": "staff.already_closed",
-    "not_open": "staff.not_open",
-    "gone": "staff.person_gone",
-    "empty": "staff.empty",
-}
 
 
 def display_name(user: User) -> str:
@@ -98,7 +89,7 @@ def make_staff_router(channel: TelegramChannel) -> Router:
         if result.reason == "not_open" and result.case is not None and result.case.status == "queued":
             return t("tg.reply.claim_first", case=case_id)
         holder = result.holder or (result.case.assignee_name if result.case is not None else None)
-        return t(REASONS.get(result.reason, "staff.not_open"), case=case_id, name=holder or "?")
+        return t(REASON_KEYS.get(result.reason, "staff.not_open"), case=case_id, name=holder or "?")
 
     # ---- buttons on cards and reminders --------------------------------------------------------
     @router.callback_query(F.data.regexp(CASE_BUTTON))
