@@ -48,12 +48,19 @@ def run_triage(stdin: TextIO, stdout: TextIO, cache_dir: Path | None = None) -> 
     return status
 
 
-def run_eval(stdout: TextIO, cache_dir: Path | None = None, show_misses: bool = False) -> int:
+def run_eval(
+    stdout: TextIO, cache_dir: Path | None = None, show_misses: bool = False, data: Path | None = None
+) -> int:
     from bot.triage import load_triager
-    from bot.triage.evaluate import format_report, held_out_report
+    from bot.triage.evaluate import evaluate, format_report, held_out_report, load_labelled
 
-    report = held_out_report(load_triager(cache_dir))
-    stdout.write(format_report(report, show_misses=show_misses) + "\n")
+    triager = load_triager(cache_dir)
+    if data is not None:
+        report = evaluate(triager, load_labelled(data))
+        text = format_report(report, show_misses=show_misses, title=data.name)
+    else:
+        text = format_report(held_out_report(triager), show_misses=show_misses)
+    stdout.write(text + "\n")
     return 0
 
 
@@ -64,13 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("triage", help="triage JSON lines from stdin")
     ev = sub.add_parser("eval", help="evaluate on the held-out split")
     ev.add_argument("--misses", action="store_true", help="list the misclassified test messages")
+    ev.add_argument("--data", type=Path, default=None, help="evaluate on this labelled JSON-lines file")
     tune = sub.add_parser("tune", help="cross-validate model thresholds on the training split")
     tune.add_argument("-k", type=int, default=5)
     args = parser.parse_args(argv)
     if args.command == "triage":
         return run_triage(sys.stdin, sys.stdout, args.cache_dir)
     if args.command == "eval":
-        return run_eval(sys.stdout, args.cache_dir, show_misses=args.misses)
+        return run_eval(sys.stdout, args.cache_dir, show_misses=args.misses, data=args.data)
     from bot.triage.evaluate import cross_validate
 
     print(cross_validate(k=args.k))

@@ -12,11 +12,13 @@ false escalations, so thresholds are never fitted to the test split.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from bot.domain import Category, Risk, TriageResult
 from bot.triage.corpus import Example, load_corpus, test_split, train_split
@@ -109,9 +111,9 @@ def _matrix(conf: Counter[tuple[str, str]], labels: list[str], title: str) -> li
     return lines
 
 
-def format_report(report: EvalReport, show_misses: bool = False) -> str:
+def format_report(report: EvalReport, show_misses: bool = False, title: str = "the held-out split") -> str:
     pct = lambda x: "  n/a" if x != x else f"{100 * x:5.1f}%"  # noqa: E731 - NaN check
-    lines = [f"Triage evaluation on the held-out split: {report.n} messages", ""]
+    lines = [f"Triage evaluation on {title}: {report.n} messages", ""]
     lines.append(f"{'risk level':<10} {'support':>8} {'recall':>8} {'precision':>10}")
     for level in RISK_LEVELS:
         lines.append(
@@ -149,6 +151,32 @@ def held_out_report(triager: Triager) -> EvalReport:
     return evaluate(triager, test_split(load_corpus()))
 
 
+def load_labelled(path: Path) -> list[Example]:
+    """Labelled messages from any JSON-lines file with text, risk, category (and lang) fields, such as
+    an independently written challenge set.  Malformed lines are skipped."""
+    out: list[Example] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(
+                Example(
+                    text=str(row["text"]),
+                    category=Category(row["category"]),
+                    risk=Risk(row["risk"]),
+                    topics=tuple(row.get("topics") or ()),
+                    lang=str(row.get("lang", "az")),
+                    who=str(row.get("who", "")),
+                    split="test",
+                    source=Path(path).name,
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out
+
+
 # --- threshold tuning by cross-validation on the training split -----------------------------------
 
 
@@ -177,11 +205,12 @@ def cross_validate(k: int = 5, seed: int = 13, settings: Sequence[TriageSettings
         print(f"fold {f + 1}/{k} done ({time.perf_counter() - t0:.0f}s)", flush=True)
     lines = [
         f"{k}-fold cross-validation on the training split ({len(examples)} messages)",
-        "elev  urg  urg_ctx  imm | rec_imm rec_urg esc_rec none_esc | prec_urg prec_imm | macroF1",
+        "elev  urg  urg_ctx  imm  head gate | rec_imm rec_urg esc_rec none_esc | prec_urg prec_imm | macroF1",
     ]
     for cand, rep in zip(candidates, reports, strict=True):
         lines.append(
-            f"{cand.elevated:.2f} {cand.urgent:.2f} {cand.urgent_in_context:.2f} {cand.imminent:.2f} | "
+            f"{cand.elevated:.2f} {cand.urgent:.2f} {cand.urgent_in_context:.2f} {cand.imminent:.2f} "
+            f"{'on ' if cand.escalate_head else 'off'}  {cand.escalate_head_min_distress:.2f} | "
             f"{rep.recall('imminent'):.3f}  {rep.recall('urgent'):.3f}  {rep.escalation_recall():.3f}  "
             f"{rep.none_escalated():.3f}  | {rep.precision('urgent'):.3f}  {rep.precision('imminent'):.3f} | "
             f"{rep.category_macro_f1():.3f}"
@@ -191,7 +220,11 @@ def cross_validate(k: int = 5, seed: int = 13, settings: Sequence[TriageSettings
 
 def _default_grid(base: TriageSettings) -> list[TriageSettings]:
     grid = []
-    for urgent in (0.4, 0.5, 0.6, 0.7):
+    for urgent in (0.4, 0.5, 0.55, 0.6, 0.7):
         for imminent in (0.5, 0.65, 0.8):
             grid.append(replace(base, urgent=urgent, imminent=imminent))
+    # The binary escalate head: off, on without and with the distress gate.
+    grid.append(replace(base, escalate_head=False))
+    for gate in (0.0, 0.5, 0.6):
+        grid.append(replace(base, escalate_head=True, escalate_head_min_distress=gate))
     return grid

@@ -2,7 +2,15 @@
 
 Training uses scikit-learn (TF-IDF over character n-grams of the folded text, which copes with
 Azerbaijani suffixes and missing special letters, plus word n-grams and the codes of the risk rules
-that fired) and logistic regression heads.  After training, the vocabulary, IDF weights and
+that fired) and logistic regression heads.
+
+Besides the category, risk and topic heads there is a binary "escalate" head (urgent or imminent
+versus the rest) meant as a second opinion for phrasings the rules do not know.  It is trained on
+every message twice, once with and once without the rule codes among its features ("rule
+dropout"), so that the words and character n-grams alone carry the signal when no rule fires.  Its
+threshold is chosen on out-of-fold scores of the training split only: the score that a given share
+of the training "none" messages would reach (``escalate_none_rate`` in triage.yaml), so the
+threshold follows the corpus when it changes.  After training, the vocabulary, IDF weights and
 coefficients are exported to plain numpy arrays, so scoring one message is a dictionary lookup and
 a small matrix product (well under a millisecond) and loading the cached model does not import
 scikit-learn at all.
@@ -33,14 +41,14 @@ import numpy as np
 from bot.domain import Category, Risk
 from bot.triage.corpus import Example, corpus_digest, corpus_files, load_corpus, train_split
 from bot.triage.normalize import normalize
-from bot.triage.resources import CORPUS_DIR, TRIAGE_CONTENT_DIR
+from bot.triage.resources import CORPUS_DIR, TRIAGE_CONTENT_DIR, load_yaml
 from bot.triage.risk import RiskRules, load_rules
 from bot.triage.topics import load_topic_keywords
 
 log = logging.getLogger(__name__)
 
 # Bump when features, training or the exported format change.
-MODEL_VERSION = "triage-model-4"
+MODEL_VERSION = "triage-model-5"
 
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 RISKS: tuple[str, ...] = tuple(r.value for r in Risk)
@@ -49,6 +57,9 @@ _NGRAM_MIN, _NGRAM_MAX = 2, 5
 _MAX_WORD_FOR_NGRAMS = 24
 _SYMBOLIC_PREFIXES = ("r:", "rr:", "t:")
 _RULE_FEATURE_REPEAT = 6  # rule codes and topic keywords weigh like six occurrences
+_RULE_PREFIXES = ("r:", "rr:")
+_ESCALATE_FOLDS = 4
+_ESCALATE_MIN_EXAMPLES = 20  # fewer escalating (or ordinary) training messages: no escalate head
 
 
 def extract_features(
@@ -88,6 +99,7 @@ class Prediction:
     category: dict[str, float]
     risk: dict[str, float]
     topics: dict[str, float]
+    escalate: float | None = None  # P(urgent or imminent) of the binary head, when the model has one
 
     @property
     def top_category(self) -> tuple[str, float]:
@@ -139,6 +151,9 @@ class LinearModel:
     sym_weights: np.ndarray | None = None  # (n_sym_features, n_categories)
     sym_bias: np.ndarray | None = None
     sym_weight: float = 0.0
+    # The binary escalate head is the last column of ``weights`` when ``escalate_threshold`` is set.
+    escalate_threshold: float | None = None  # for ordinary messages
+    escalate_threshold_strict: float | None = None  # for messages read as a game, film, joke ...
 
     def scores(self, feats: Counter[str]) -> np.ndarray:
         return _linear_scores(feats, self.vocab, self.idf, self.weights, self.bias)
@@ -152,11 +167,16 @@ class LinearModel:
             cat_logits = (1.0 - self.sym_weight) * cat_logits + self.sym_weight * _log_softmax(sym)
         cat = _softmax(cat_logits)
         risk = _softmax(s[nc : nc + nr])
-        top = 1.0 / (1.0 + np.exp(-s[nc + nr :]))
+        nt = len(self.topics)
+        top = 1.0 / (1.0 + np.exp(-s[nc + nr : nc + nr + nt]))
+        escalate = None
+        if self.escalate_threshold is not None:
+            escalate = float(1.0 / (1.0 + np.exp(-s[nc + nr + nt])))
         return Prediction(
             category=dict(zip(self.categories, cat.tolist(), strict=True)),
             risk=dict(zip(self.risks, risk.tolist(), strict=True)),
             topics=dict(zip(self.topics, top.tolist(), strict=True)),
+            escalate=escalate,
         )
 
 
@@ -183,6 +203,15 @@ class TrainConfig:
     symbolic_weight: float = 0.2
     min_df: int = 2
     topic_min_examples: int = 4
+    c_escalate: float = 4.0
+    escalate_none_rate: float = 0.02  # share of training "none" messages the escalate head may flag
+    escalate_strict_rate: float = 0.005  # the same for messages in a game / film / joke context
+
+    @classmethod
+    def load(cls) -> TrainConfig:
+        """Defaults, overridden by the ``training`` section of bot/content/triage/triage.yaml."""
+        data = (load_yaml("triage.yaml") or {}).get("training") or {}
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def train_model(
@@ -194,7 +223,7 @@ def train_model(
     from sklearn.linear_model import LogisticRegression
 
     rules = rules or load_rules()
-    config = config or TrainConfig()
+    config = config or TrainConfig.load()
     t0 = time.perf_counter()
     feats = []
     for ex in examples:
@@ -260,7 +289,14 @@ def train_model(
         sym_w[cls] = sym_clf.coef_[row]
         sym_b[cls] = sym_clf.intercept_[row]
 
-    weights = np.vstack([cat_w, risk_w, top_w]).T.astype(np.float32)
+    heads = [cat_w, risk_w, top_w]
+    biases = [cat_b, risk_b, top_b]
+    escalate = _train_escalate_head(examples, counts, dv, tfidf, config)
+    if escalate is not None:
+        esc_w, esc_b, esc_thr, esc_strict = escalate
+        heads.append(esc_w[None, :])
+        biases.append(np.array([esc_b], dtype=np.float32))
+    weights = np.vstack(heads).T.astype(np.float32)
     # Keep only features with some weight (smaller pickle, same scores).
     used = np.flatnonzero(np.abs(weights).max(axis=1) > 1e-6)
     names = dv.get_feature_names_out()
@@ -269,7 +305,7 @@ def train_model(
         vocab=vocab,
         idf=tfidf.idf_[used].astype(np.float32),
         weights=np.ascontiguousarray(weights[used]),
-        bias=np.concatenate([cat_b, risk_b, top_b]).astype(np.float32),
+        bias=np.concatenate(biases).astype(np.float32),
         categories=CATEGORIES,
         risks=RISKS,
         topics=topics,
@@ -279,9 +315,51 @@ def train_model(
         sym_weights=np.ascontiguousarray(sym_w.T),
         sym_bias=sym_b,
         sym_weight=config.symbolic_weight,
+        escalate_threshold=esc_thr if escalate is not None else None,
+        escalate_threshold_strict=esc_strict if escalate is not None else None,
     )
     log.info("triage model trained on %d examples in %.1fs", len(examples), time.perf_counter() - t0)
     return model
+
+
+def _train_escalate_head(examples, counts, dv, tfidf, config: TrainConfig):
+    """The binary escalate head: weights, bias and its two thresholds, or None if data are too few.
+
+    Every training message is seen twice, with and without the rule codes ("rule dropout"); the
+    thresholds are quantiles of out-of-fold scores (with rule codes, as at prediction time) of the
+    training messages labelled "none".
+    """
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.array([e.risk.escalates for e in examples], dtype=np.int64)
+    none = np.array([e.risk == Risk.NONE for e in examples])
+    if y.sum() < _ESCALATE_MIN_EXAMPLES or none.sum() < _ESCALATE_MIN_EXAMPLES:
+        return None
+    names = dv.get_feature_names_out()
+    rule_cols = np.array([str(n).startswith(_RULE_PREFIXES) for n in names])
+    counts_drop = counts.tocsc(copy=True)
+    keep = sparse.diags((~rule_cols).astype(np.float32))
+    counts_drop = (counts_drop @ keep).tocsr()
+    counts_drop.eliminate_zeros()
+    x_full = tfidf.transform(counts)
+    x_drop = tfidf.transform(counts_drop)
+
+    def fit(rows: np.ndarray) -> LogisticRegression:
+        clf = LogisticRegression(C=config.c_escalate, max_iter=500, class_weight="balanced")
+        clf.fit(sparse.vstack([x_full[rows], x_drop[rows]]), np.concatenate([y[rows], y[rows]]))
+        return clf
+
+    order = np.random.default_rng(7).permutation(len(examples))
+    oof = np.zeros(len(examples), dtype=np.float64)
+    for k in range(_ESCALATE_FOLDS):
+        held = order[k::_ESCALATE_FOLDS]
+        rest = np.setdiff1d(order, held)
+        oof[held] = fit(rest).predict_proba(x_full[held])[:, 1]
+    threshold = float(np.quantile(oof[none], 1.0 - config.escalate_none_rate))
+    strict = float(np.quantile(oof[none], 1.0 - config.escalate_strict_rate))
+    clf = fit(order)
+    return clf.coef_[0].astype(np.float32), float(clf.intercept_[0]), threshold, max(strict, threshold)
 
 
 # --- cache ---------------------------------------------------------------------------------------

@@ -3,7 +3,11 @@
 The explainable rules (``bot/content/triage/risk_rules.yaml``) come first and decide the risk level;
 the trained model is a second opinion that may *raise* the level (none -> elevated, or a possible
 urgent / imminent case, with a signal saying which kind of messages it resembles) but never lowers
-what a rule raised.  The model also decides the category and topics, with the rules' topics taking
+what a rule raised.  Two parts of the model can flag a possible urgent case: the risk head (its
+probability of urgent + imminent) and the binary escalate head, trained to recognise risk from the
+words alone for phrasings no rule knows, with a threshold chosen on the training split.  Neither
+overrides a message that says plainly it is not about suicide or self-harm ("intihar fikrim
+yoxdur", "I'm not suicidal").  The model also decides the category and topics, with the rules' topics taking
 precedence for risky messages.
 """
 
@@ -23,8 +27,21 @@ from bot.triage.resources import load_taxonomy, load_yaml, topic_categories
 from bot.triage.risk import RiskAssessment, RiskRules, load_rules
 
 MODEL_SIGNAL = "model_risk"
+# Signals saying the message denies suicidal or self-harm thoughts, or that the writer will simply be
+# away somewhere: the model does not escalate such a message on its own.
+_DENIAL_CODES = frozenset({"c_not_suicidal", "c_ordinary_absence"})
 _CONTEXTS_THAT_SOFTEN = frozenset(
-    {"figurative", "game", "study", "media", "information", "trip", "medical_use"}
+    {
+        "figurative",
+        "game",
+        "study",
+        "media",
+        "information",
+        "trip",
+        "medical_use",
+        "correspondence",
+        "household",
+    }
 )
 
 
@@ -46,6 +63,9 @@ class TriageSettings:
     rule_category_from: str = "urgent"  # the lowest risk level whose rule topic decides the category
     not_psychological_contexts: frozenset[str] = frozenset()
     topic_priority: tuple[str, ...] = ()  # which signal/topic decides the category when several fire
+    escalate_head: bool = True  # let the binary escalate head flag possible urgent cases
+    escalate_head_min_distress: float = 0.5  # ... when the risk head's P(elevated or worse) reaches this
+    escalate_head_in_context: float = 0.9  # the head's lowest threshold in a game/film/joke context
 
     @classmethod
     def load(cls) -> TriageSettings:
@@ -167,9 +187,14 @@ class Triager:
         threshold = s.urgent_in_context if soft else s.urgent
         if weak:
             threshold = max(threshold, s.urgent_weak_evidence)
-        if level.rank < Risk.URGENT.rank and enough_words and p_esc >= threshold:
-            level = Risk.URGENT
-            model_signal = self._model_signal(Risk.URGENT, about, p_esc)
+        denied = bool(a.codes & _DENIAL_CODES) and a.level.rank < Risk.URGENT.rank
+        if level.rank < Risk.URGENT.rank and enough_words and not denied:
+            if p_esc >= threshold:
+                level = Risk.URGENT
+                model_signal = self._model_signal(Risk.URGENT, about, p_esc)
+            elif self._escalate_head_says_so(p, strict=soft or weak, p_dist=p_dist):
+                level = Risk.URGENT
+                model_signal = self._model_signal(Risk.URGENT, about, p.escalate)
         if level == Risk.URGENT and a.level.rank <= Risk.URGENT.rank and p_imm >= s.imminent and not soft:
             level = Risk.IMMINENT
             model_signal = self._model_signal(Risk.IMMINENT, about, p_imm)
@@ -180,6 +205,18 @@ class Triager:
             signals.append(model_signal)
         signals.sort(key=lambda x: -x.level.rank)
         return level, signals + cues
+
+    def _escalate_head_says_so(self, p: Prediction, strict: bool, p_dist: float) -> bool:
+        """The binary head reaches its threshold and the risk head also reads distress."""
+        m, s = self.model, self.settings
+        if not s.escalate_head or p.escalate is None:
+            return False
+        threshold = m.escalate_threshold_strict if strict else m.escalate_threshold
+        if threshold is None:
+            return False
+        if strict:
+            threshold = max(threshold, s.escalate_head_in_context)
+        return p.escalate >= threshold and p_dist >= s.escalate_head_min_distress
 
     def _model_signal(self, level: Risk, about: str, prob: float) -> Signal:
         template = self._model_labels.en.get(level.value) or "the model finds this close to {topic}"
