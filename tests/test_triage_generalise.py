@@ -12,9 +12,17 @@ Each entry: (text, expected category or None).
 
 from __future__ import annotations
 
+import io
+import json
+from collections import Counter
+
+import numpy as np
 import pytest
 
-from bot.domain import Risk
+from bot.domain import Category, Risk
+from bot.triage.cli import run_eval
+from bot.triage.model import LinearModel
+from bot.triage.triager import Triager
 
 # --- not existing / not being there tomorrow ----------------------------------------------------------
 
@@ -658,6 +666,187 @@ BLIND5_NO_ALARM = [
 ]
 
 
+BLIND6_IMMINENT = [
+    ("sabah səhər məni yataqda tapacaqlar, artıq gec olacaq", "psychological"),
+    ("həblər əlimdədir, 10 dəqiqəyə hər şey bitəcək", "psychological"),
+    ("bu gece koprunun ustune gedirem, geri qayitmayacam", "psychological"),
+    ("qardaşım bıçaqla anamın üstünə gəlir, indi!", "social"),
+    ("anam yerə yıxıldı, nəfəs almır, atam onu vurdu", "social"),
+    ("Һамыныза саг олун, бу мәним сон ҝеҹәмдир", "psychological"),
+    ("это последняя ночь, больше я не выдержу, таблетки рядом", "psychological"),
+    ("ты меня больше никогда не увидишь, мама", "psychological"),
+    ("сестра лежит в ванной без сознания, вода красная", None),
+    ("ya na mostu, ne mogu bolshe", "psychological"),
+    ("pills in my hand, goodbye", "psychological"),
+    ("tell my mom i love her, i wont be here tomorrow", "psychological"),
+    ("my friend sent me a pic of pills and said 'bye'", "psychological"),
+]
+
+BLIND6_ESCALATE = [
+    ("bəzən elə bilirəm ki, mənsiz hamı daha rahat yaşayar", "psychological"),
+    ("hər şeyi bitirmək istəyirəm, sadəcə cəsarətim çatmır", "psychological"),
+    ("ölüb getsəm kimin vecinədir", "psychological"),
+    ("yenə özümü çimdikləyib yaraladım", "psychological"),
+    ("atam anamı döyür, mən də araya girəndə məni itələyir", "social"),
+    ("internetdəki adam deyir ki, görüşməsək şəkillərimi yayacaq", "social"),
+    ("ailem meni 15 yasimda oz qohumumuza ere vermek isteyir", "legal"),
+    ("oğlum 3 gündür evə gəlmir, dostları da bilmir harda olduğunu", "social"),
+    ("qonşunun 4 yaşlı uşağı gecə eyvanda tək ağlayır, valideynləri yoxdur", "social"),
+    ("я устала жить, иногда хочу просто не проснуться", "psychological"),
+    ("опять режу ноги, уже не могу остановиться", "psychological"),
+    ("мамин парень бьёт меня, когда её нет", "social"),
+    ("мне пишет незнакомый взрослый, просит фото и встречи, говорит никому не говорить", "social"),
+    ("после уроков меня ждут за школой, сказали что изобьют", "social"),
+    ("im so tired of everything, i just want it all to stop forever", "psychological"),
+    ("i started hurting myself again after my parents split", "psychological"),
+    ("a man i met on instagram wants to meet me alone and told me not to tell my mom", "social"),
+    ("my dad beats my little brother when he's drunk", "social"),
+    ("my 12 year old cousin is working at a car wash every day instead of school", "legal"),
+]
+
+BLIND6_NO_ALARM = [
+    ("sabah məni yataqda tapacaqsınız, çünki xəstəyəm 🤒", None),
+    ("həblər əlimdədir, həkim dedi 10 dəqiqə sonra içim", None),
+    ("bu gecə körpünün üstündə konsert var, gedirik 🎶", None),
+    ("bıçaqla qarpız kəsdim, çox şirindir 🍉", None),
+    ("это последняя ночь перед экзаменом, не сплю", None),
+    ("ты меня больше не увидишь в этой куртке, я её выбросила 😂", None),
+    ("pills in my hand for my headache, can i take two?", None),
+    ("tell my mom i'll be late, my phone is dying", None),
+    ("i started running again after my injury", None),
+    ("mənsiz də bacararsınız, bu gün gələ bilmirəm", None),
+]
+
+
+BLIND7_IMMINENT = [
+    ("ozumu masinin altina atacam bu gun", "psychological"),
+    ("qızımın boynunda ip izi var, otağında kəndir tapdım", "psychological"),
+    ("yeddinci mərtəbənin eyvanındayam, aşağı tullanmaq istəyirəm", "psychological"),
+    ("sevgilim dedi ki indi özünü öldürəcək, telefonu söndürdü", "psychological"),
+    ("наглоталась таблеток от давления, сердце колотится", "psychological"),
+    ("я сейчас на путях, поезд уже видно", "psychological"),
+    ("мой брат пишет мне прощальные сообщения и не берёт трубку", "psychological"),
+    ("i have the knife against my wrist right now", "psychological"),
+    ("took all my insulin, feeling weird", "psychological"),
+    ("my friend is on the roof of the mall saying she'll jump", "psychological"),
+]
+
+BLIND7_ESCALATE = [
+    ("bu dünyaya aid deyiləm, getmək istəyirəm birdəfəlik", "psychological"),
+    ("kaş xəstələnib ölərdim, heç olmasa hamı yazığı gələrdi", "psychological"),
+    ("nə vaxtsa bu həyatdan çıxıb getmək istəyirəm", "psychological"),
+    ("özümü cəzalandırmaq üçün yemək yemirəm, bir həftədir", "psychological"),
+    ("atam məni ütü ilə yandırdı, qolumda iz qalıb", "social"),
+    ("əmim mənimlə 'pis oyun' oynayır, deyir heç kimə demə", "social"),
+    ("13 yaşlı qızımı atası zorla nişanlayıb, mən razı deyiləm", "legal"),
+    ("kys kimi yazırlar mənə hər gün instagramda, bezmişəm", "psychological"),
+    ("мне кажется, я лишняя в этом мире", "psychological"),
+    ("хочу заснуть и не проснуться, так всем будет лучше", "psychological"),
+    ("отец тушит об меня сигареты", "social"),
+    ("старший брат заставляет меня раздеваться", "social"),
+    ("мне 13, я работаю на стройке с отцом вместо школы", "legal"),
+    ("i honestly dont want to be here anymore", "psychological"),
+    ("sometimes i think about how i would do it", "psychological"),
+    ("my mom's new husband keeps coming into the bathroom when im showering", "social"),
+    ("a guy is blackmailing me with screenshots of our chat", "social"),
+    ("my little sister is 6 and my parents leave her alone all weekend", "social"),
+]
+
+BLIND7_NO_ALARM = [
+    ("ütü ilə paltarımı yandırdım, anam danlayacaq 😅", None),
+    ("maşının altına top düşüb, necə çıxarım?", None),
+    ("eyvanda oturub dərs oxuyuram, hava çox gözəldir", None),
+    ("insulin vurmağı unutdum, indi vura bilərəm?", None),
+    ("я на путях к успеху 😎", None),
+    ("этот мир не для меня — название песни, кто поёт?", None),
+    ("i could kill for a pizza right now", None),
+    ("sometimes i think about how i would spend a million dollars", None),
+]
+
+
+BLIND8_IMMINENT = [
+    ("uşağım 'mən bu gecə gedirəm, əbədi' yazıb çantasını götürüb çıxdı, telefonu sönülü", None),
+    ("şagird sinif qrupuna 'hamınızdan razıyam, əlvida' yazıb", None),
+    ("bacım yazır ki 'dərmanları içdim, anama demə'", None),
+    ("мой сын выложил сторис с петлёй и подписью 'скоро'", None),
+    ("учительница, я больше не приду, вы были хорошей, прощайте", "psychological"),
+    ("im writing this from the bathroom floor, there's so much blood", "psychological"),
+    ("i've decided tonight's the night, i've said my goodbyes", "psychological"),
+    ("men indi damdayam, daha dayanmaq istemirem", "psychological"),
+    ("hər şey hazırdır, məktublar stolda, hamınızı sevirəm", "psychological"),
+]
+
+BLIND8_ESCALATE = [
+    ("oğlum dünən 'niyə doğulmuşam ki' deyib ağlayırdı", "psychological"),
+    ("qızımın telefonunda 'ağrısız ölüm' axtarışını gördüm", "psychological"),
+    ("yaşamaq istəmədiyini dəftərinə yazıb, 14 yaşı var", "psychological"),
+    ("mən heç kimə lazım deyiləm, yox olsam daha yaxşı", "psychological"),
+    ("özümə nifrət edirəm, bəzən özümü kəsmək istəyirəm", "psychological"),
+    ("atam bizi həftədə bir neçə dəfə döyür, anam da susur", "social"),
+    ("kurs müəllimim məni dərsdən sonra saxlayıb qucaqlayır, xoşuma gəlmir", "social"),
+    ("sosial şəbəkədə biri açıq şəkillərimi yayıb, indi pul istəyir ki silsin", "social"),
+    ("qızım 15 yaşındadır, atası onu bizdən xəbərsiz nişanlayıb", "legal"),
+    ("бабушка бьёт меня скакалкой, когда я плохо учусь", "social"),
+    ("сосед зовёт меня к себе и просит никому не говорить", "social"),
+    ("не хочу жить в этом теле и в этой жизни", "psychological"),
+    ("мама пьёт неделями, мы с сестрой сами себе готовим, иногда неделю нечего есть", "social"),
+    ("my mom said she wishes she never had me, and honestly i wish i wasnt here either", "psychological"),
+    ("there are bruises on my daughter's back and she says her coach did it", "social"),
+    ("i looked up how many pills it takes", "psychological"),
+    ("i'm tired of being alive", "psychological"),
+]
+
+BLIND8_NO_ALARM = [
+    ("uşağım düşərgəyə gedir, telefonu sönülü olacaq, narahatam bir az", None),
+    ("hamınızdan razıyam, sağ olun bu il üçün 🎓", None),
+    ("сторис с котиком набрал 100 лайков 😺", None),
+    ("учительница, я завтра не приду, у меня соревнования", None),
+    ("i'm tired of being single lol", None),
+    ("i looked up how many calories are in a pizza", None),
+]
+
+
+BLIND9_IMMINENT = [
+    ("короче всё, bu gün son günümdür 💔", "psychological"),
+    ("ip hazirdi, otaqda tekem", "psychological"),
+    ("💊💊💊💊 hamsini icdim", "psychological"),
+    ("mən artıq körpüdəyəm 🌉", "psychological"),
+    ("bıçağı götürdüm, qərarımı verdim", "psychological"),
+    ("атам ичиб, анамы бычагла һәдәләјир, индi", "social"),
+    ("таблетки выпила, не ищите меня", "psychological"),
+    ("я на 16 этаже, окно открыто, мне всё равно", "psychological"),
+    ("ready to go, tonight 🌙🔪", "psychological"),
+    ("bye everyone, it was nice knowing u", "psychological"),
+]
+
+BLIND9_ESCALATE = [
+    ("yorulmuşam hər şeydən, kaş heç olmayaydım", "psychological"),
+    ("ваще не хочу жить, bezmişəm", "psychological"),
+    ("özümü kəsirəm ki, rahatlayım", "psychological"),
+    ("atam kəmərlə vurdu, belimdə izlər var", "social"),
+    ("biri məni izləyir məktəbdən evə qədər, qorxuram", "social"),
+    ("instada bir kisi 'sekil at, yoxsa hamiya deyecem' yazir", "social"),
+    ("anam məni 16-da ərə vermək istəyir", "legal"),
+    ("qardaşım 10 yaşındadır, bazarda çanta daşıyır", "legal"),
+    ("дома не была 2 дня, боюсь возвращаться, папа убьёт", "social"),
+    ("иногда хочется просто перестать быть", "psychological"),
+    ("меня трогает отчим, мама не верит", "social"),
+    ("i want to sleep and never wake up 😔", "psychological"),
+    ("my bf hits me when hes jealous", "social"),
+    ("my dad says he'll kill me if i tell anyone what he does", "social"),
+]
+
+BLIND9_NO_ALARM = [
+    ("короче всё, сегодня последний день каникул 😭", None),
+    ("ip hazırdır, yelləncəyi bağlayırıq 😄", None),
+    ("💊 vitaminləri içdim, sağ ol xatırlatdığın üçün", None),
+    ("körpüdəyəm, dostları gözləyirəm, kinoya gedirik", None),
+    ("ready to go to the concert tonight 🎤", None),
+    ("bye everyone, see you monday 👋", None),
+    ("хочу спать, завтра рано вставать", None),
+]
+
+
 IMMINENT = (
     GONE_IMMINENT
     + LETTER_IMMINENT
@@ -670,6 +859,10 @@ IMMINENT = (
     + BLIND3_IMMINENT
     + BLIND4_IMMINENT
     + BLIND5_IMMINENT
+    + BLIND6_IMMINENT
+    + BLIND7_IMMINENT
+    + BLIND8_IMMINENT
+    + BLIND9_IMMINENT
 )
 ESCALATE = (
     GONE_ESCALATE
@@ -686,6 +879,10 @@ ESCALATE = (
     + BLIND3_ESCALATE
     + BLIND4_ESCALATE
     + BLIND5_ESCALATE
+    + BLIND6_ESCALATE
+    + BLIND7_ESCALATE
+    + BLIND8_ESCALATE
+    + BLIND9_ESCALATE
 )
 NO_ALARM = (
     GONE_NO_ALARM
@@ -706,6 +903,10 @@ NO_ALARM = (
     + BLIND3_NO_ALARM
     + BLIND4_NO_ALARM
     + BLIND5_NO_ALARM
+    + BLIND6_NO_ALARM
+    + BLIND7_NO_ALARM
+    + BLIND8_NO_ALARM
+    + BLIND9_NO_ALARM
 )
 
 
@@ -735,3 +936,68 @@ def test_benign_twins_do_not_alarm(triager, text, category):
     assert not result.escalate, (result.risk, [(s.code, s.evidence) for s in result.signals])
     if category:
         assert result.category.value == category
+
+
+# --- the model's escalate head --------------------------------------------------------------------------
+
+
+def _head_only_model(escalate_logit: float) -> LinearModel:
+    """A model whose risk head says "none" and whose escalate head gives a fixed score."""
+    categories = tuple(c.value for c in Category)
+    risks = tuple(r.value for r in Risk)
+    risk_bias = [0.0, 1.0, -1.0, -3.0]  # none < elevated: P(elevated or worse) above one half
+    bias = np.array([0.0] * len(categories) + risk_bias + [escalate_logit], dtype=np.float32)
+    return LinearModel(
+        vocab={},
+        idf=np.zeros(0, np.float32),
+        weights=np.zeros((0, len(bias)), np.float32),
+        bias=bias,
+        categories=categories,
+        risks=risks,
+        topics=(),
+        escalate_threshold=0.6,
+        escalate_threshold_strict=0.8,
+    )
+
+
+def test_escalate_head_is_trained_with_thresholds_from_the_training_split(triager):
+    model = triager.model
+    assert model.escalate_threshold is not None and model.escalate_threshold_strict is not None
+    assert 0.0 < model.escalate_threshold <= model.escalate_threshold_strict < 1.0
+    prediction = model.predict_features(Counter({"w:salam": 1}))
+    assert prediction.escalate is not None and 0.0 <= prediction.escalate <= 1.0
+
+
+def test_escalate_head_can_flag_a_message_no_rule_knows():
+    sure = Triager(_head_only_model(escalate_logit=3.0))  # p = 0.95
+    result = sure.analyze("bilmirəm artıq nə edim, hər şey qaranlıqdır")
+    assert result.risk == Risk.URGENT
+    assert any(s.code == "model_risk" for s in result.signals)
+    unsure = Triager(_head_only_model(escalate_logit=0.0))  # p = 0.5, below the threshold
+    assert not unsure.analyze("bilmirəm artıq nə edim, hər şey qaranlıqdır").escalate
+
+
+def test_escalate_head_needs_more_in_a_joke_and_never_overrides_a_denial():
+    head = Triager(_head_only_model(escalate_logit=1.0))  # p = 0.73: above 0.6, below 0.9
+    assert head.analyze("hər şey çox pis keçdi, bilmirəm nə edim").escalate
+    assert not head.analyze("hər şey çox pis keçdi, bilmirəm nə edim 😂😂").escalate
+    certain = Triager(_head_only_model(escalate_logit=6.0))
+    assert not certain.analyze("intihar fikrim yoxdur, sadəcə dərslər çox ağırdır").escalate
+    assert not certain.analyze("sabah məktəbdə olmayacam, xəstəyəm").escalate
+    assert not certain.analyze("salam").escalate  # too short for the model to escalate alone
+
+
+def test_eval_runs_on_any_labelled_file(tmp_path, triage_cache):
+    data = tmp_path / "mine.jsonl"
+    rows = [
+        {"text": "yaşamaq istəmirəm", "risk": "urgent", "category": "psychological", "lang": "az"},
+        {"text": "salam, necəsiniz?", "risk": "none", "category": "other", "lang": "az"},
+    ]
+    data.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\nnot json\n", encoding="utf-8"
+    )
+    out = io.StringIO()
+    assert run_eval(out, triage_cache, data=data) == 0
+    report = out.getvalue()
+    assert "mine.jsonl: 2 messages" in report
+    assert "urgent+imminent escalated (any level >= urgent): 100.0%" in report

@@ -6,7 +6,8 @@ share a ``"conversation"`` value accumulate risk: the signals of earlier lines a
 
 ``python -m bot triage-eval`` prints the evaluation on the held-out split.
 
-Both are also available as ``python -m bot.triage.cli triage|eval``; ``tune`` runs the threshold
+Both are also available as ``python -m bot.triage.cli triage|eval``; ``eval --data FILE`` evaluates
+any labelled JSON-lines file instead of the held-out split; ``tune`` runs the threshold
 cross-validation on the training split.
 """
 

@@ -5,6 +5,9 @@
 be escalated, category macro-F1 and the confusion matrices.  The model used there is trained on the
 train split only.
 
+``python -m bot.triage.cli eval --data FILE [--misses]`` prints the same report for any labelled
+JSON-lines file (text, risk, category, lang), such as an independently written challenge set.
+
 ``python -m bot.triage.cli tune`` runs k-fold cross-validation on the *training* split only and
 reports how the model thresholds in ``bot/content/triage/triage.yaml`` trade urgent recall against
 false escalations, so thresholds are never fitted to the test split.
