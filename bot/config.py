@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,7 +44,6 @@ class Settings:
     telegram_webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
     outbox_max_attempts: int = 0  # 0 = retry forever (nothing is dropped)
     telegram_staff_language: str = "az"  # the language of the staff chat (cards, notices)
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def telegram_enabled(self) -> bool:

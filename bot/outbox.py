@@ -261,8 +261,4 @@ class Outbox:
             )
         if when is None:
             return None
-        if when.tzinfo is None:
-            from datetime import UTC
-
-            when = when.replace(tzinfo=UTC)
         return max(0.0, (when - self.clock()).total_seconds())

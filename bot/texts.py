@@ -9,7 +9,6 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -115,15 +114,7 @@ class Content:
                 return self.articles[article_id]
         return None
 
-    # ---- contacts ------------------------------------------------------------------------------
-    def contact(self, contact_id: str) -> Contact | None:
-        return next((c for c in self.contacts if c.id == contact_id), None)
-
     # ---- intents -------------------------------------------------------------------------------
-    @cached_property
-    def _intent_names(self) -> tuple[str, ...]:
-        return tuple(self.intents)
-
     def intent(self, text: str, name: str) -> bool:
         folded = _fold(text)
         return any(p.search(folded) for p in self.intents.get(name, ()))

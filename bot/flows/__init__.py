@@ -6,7 +6,6 @@ A payload is honoured only if this conversation offered it, or it is one of the 
 
 from __future__ import annotations
 
-from bot.cases import OPEN_STATUSES
 from bot.flows import crisis, forget, handoff, menu, relay, selfhelp, triage_answer, welcome
 from bot.flows.base import Turn
 
@@ -87,4 +86,4 @@ async def _button(turn: Turn, data: str) -> None:
         turn.say_key("error.unknown_button", [turn.human_button(), turn.menu_button()])
 
 
-__all__ = ["OPEN_STATUSES", "route"]
+__all__ = ["route"]
