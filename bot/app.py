@@ -1,22 +1,24 @@
-"""Wiring: builds the engine, the outbox and the staff desk from settings. One place, used by every
-command and by the tests."""
+"""Wiring: builds the database, the engine, the inbox and outbox and the staff desk from settings.
+One place, used by every command and by the tests."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.engine import Engine, TriagePort
-from bot.outbox import Outbox
+from bot.jobs import Health
 from bot.privacy import Pseudonymizer
 from bot.staff import StaffDesk
-from bot.storage.db import make_engine, session_factory, upgrade
+from bot.storage.db import Database, private_dir, sqlite_path, upgrade
+from bot.storage.inbox import Inbox
 from bot.storage.models import utcnow
+from bot.storage.outbox import Outbox
 from bot.texts import Content, load_content
 
 log = logging.getLogger(__name__)
@@ -25,12 +27,18 @@ log = logging.getLogger(__name__)
 @dataclass
 class App:
     settings: Settings
-    db: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    db: Database
     content: Content
     engine: Engine
+    inbox: Inbox
     outbox: Outbox
     desk: StaffDesk
+    pseudo: Pseudonymizer
+    health: Health = field(default_factory=Health)
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self.db.sessions
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -50,20 +58,22 @@ async def build_app(
     migrate: bool = True,
     clock: Callable[[], datetime] = utcnow,
 ) -> App:
-    db = make_engine(settings.database_url)
+    if sqlite_path(settings.database_url) is not None:
+        private_dir(settings.data_dir)
+    db = Database.connect(settings.database_url)
     if migrate:
-        await upgrade(db)
-    sessions = session_factory(db)
+        await upgrade(db.engine)
     content = content or load_content()
     triager = triager or default_triager(settings)
-    engine = Engine(settings, sessions, content, triager, clock=clock)
     pseudo = Pseudonymizer(settings.pseudonym_secret)
+    inbox = Inbox(db, clock=clock)
     return App(
         settings=settings,
         db=db,
-        sessions=sessions,
         content=content,
-        engine=engine,
-        outbox=Outbox(sessions, pseudo, clock=clock),
-        desk=StaffDesk(sessions, content, pseudo, staff_channel=settings.staff_channel, clock=clock),
+        engine=Engine(settings, db, content, triager, inbox, clock=clock),
+        inbox=inbox,
+        outbox=Outbox(db, pseudo, clock=clock),
+        desk=StaffDesk(db, content, pseudo, inbox, staff_channel=settings.staff_channel, clock=clock),
+        pseudo=pseudo,
     )

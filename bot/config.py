@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+MIN_SECRET = 16
 
 
 class ConfigError(Exception):
@@ -44,25 +45,24 @@ class Settings:
     telegram_webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
     outbox_max_attempts: int = 0  # 0 = retry forever (nothing is dropped)
     telegram_staff_language: str = "az"  # the language of the staff chat (cards, notices)
+    http_listen: tuple[str, int] = ("127.0.0.1", 8080)  # the one HTTP server (webhooks, health, metrics)
+    http_listen_set: bool = False  # HTTP_LISTEN (or TELEGRAM_WEBHOOK_LISTEN) was given
+    triage_label_days: int = 365  # counsellors' triage labels are kept this long
 
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
 
     @property
-    def staff_channel(self) -> str | None:
-        """The channel the counsellor queue is posted to, if any besides the database."""
+    def staff_channel(self) -> str:
+        """Where the counsellors hear about cases: the Telegram staff chat, or the terminal console."""
         if self.telegram_enabled and self.telegram_staff_chat_id is not None:
             return "telegram"
-        return None
+        return "console"
 
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:
@@ -78,9 +78,7 @@ def normalise_database_url(url: str, setting: str = "DATABASE_URL") -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if not scheme or "://" not in url:
-        raise ConfigError(
-            setting, f"not a database URL: {url!r} (expected postgresql://... or sqlite:///...)"
-        )
+        raise ConfigError(setting, "not a database URL (expected postgresql://... or sqlite:///...)")
     if scheme in ("postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg"):
         if not parts.hostname and not parts.path.strip("/"):
             raise ConfigError(setting, "a PostgreSQL URL needs a host and a database name")
@@ -91,7 +89,7 @@ def normalise_database_url(url: str, setting: str = "DATABASE_URL") -> str:
         if not rest.startswith("/"):
             raise ConfigError(setting, "a SQLite URL looks like sqlite:///path/to/file.db")
         return f"sqlite+aiosqlite://{rest}"
-    raise ConfigError(setting, f"unsupported database {scheme!r}: use postgresql:// or sqlite:///")
+    raise ConfigError(setting, f"unsupported database {scheme[:20]!r}: use postgresql:// or sqlite:///")
 
 
 def _int(
@@ -132,8 +130,8 @@ def _url(environ: Mapping[str, str], name: str, default: str | None) -> str | No
     return raw.rstrip("/")
 
 
-def _listen(environ: Mapping[str, str], name: str) -> tuple[str, int]:
-    raw = _env(environ, name) or "0.0.0.0:8080"
+def _listen(environ: Mapping[str, str], name: str, default: str = "0.0.0.0:8080") -> tuple[str, int]:
+    raw = _env(environ, name) or default
     host, _, port = raw.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(name, f"must look like HOST:PORT, got {raw!r}")
@@ -143,8 +141,10 @@ def _listen(environ: Mapping[str, str], name: str) -> tuple[str, int]:
 def _secret(environ: Mapping[str, str], data_dir: Path, required: bool) -> str:
     raw = _env(environ, "PSEUDONYM_SECRET")
     if raw is not None:
-        if len(raw) < 16:
-            raise ConfigError("PSEUDONYM_SECRET", "must be at least 16 characters (use a long random string)")
+        if len(raw) < MIN_SECRET:
+            raise ConfigError(
+                "PSEUDONYM_SECRET", f"must be at least {MIN_SECRET} characters (use a long random string)"
+            )
         return raw
     if required:
         raise ConfigError(
@@ -152,14 +152,22 @@ def _secret(environ: Mapping[str, str], data_dir: Path, required: bool) -> str:
             "is required with Telegram or PostgreSQL (a long random string; keep it: changing it "
             "makes every person new)",
         )
-    # Local terminal use: keep a generated secret beside the SQLite file.
+    # Local terminal use: keep a generated secret beside the SQLite file, readable by the owner only.
     path = data_dir / "pseudonym.secret"
     if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+        value = path.read_text().strip()
+        if len(value) < MIN_SECRET:
+            raise ConfigError(
+                "PSEUDONYM_SECRET",
+                f"the secret in {path} is shorter than {MIN_SECRET} characters: put a long random string "
+                "there (or delete the file only if the database is new: every person would become new)",
+            )
+        return value
+    data_dir.mkdir(parents=True, mode=0o700, exist_ok=True)
     value = secrets.token_urlsafe(32)
-    path.write_text(value + "\n")
-    path.chmod(0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
     return value
 
 
@@ -214,6 +222,13 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         telegram_webhook_url=webhook_url,
         telegram_webhook_secret=webhook_secret,
         telegram_webhook_listen=_listen(merged, "TELEGRAM_WEBHOOK_LISTEN"),
+        http_listen=_listen(
+            merged,
+            "HTTP_LISTEN" if _env(merged, "HTTP_LISTEN") else "TELEGRAM_WEBHOOK_LISTEN",
+            "127.0.0.1:8080",
+        ),
+        http_listen_set=bool(_env(merged, "HTTP_LISTEN") or _env(merged, "TELEGRAM_WEBHOOK_LISTEN")),
+        triage_label_days=_int(merged, "TRIAGE_LABEL_DAYS", 365, minimum=1) or 365,
         outbox_max_attempts=_int(merged, "OUTBOX_MAX_ATTEMPTS", 0, minimum=0) or 0,
         telegram_staff_language=_staff_language(merged),
     )

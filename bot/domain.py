@@ -57,12 +57,38 @@ class Audience(StrEnum):
 
 
 class CaseStatus(StrEnum):
-    """Lifecycle of a case: the bot handles it, then a counsellor may."""
+    """Lifecycle of a case: the bot handles it, then a counsellor may (see bot/lifecycle.py)."""
 
     BOT = "bot"
     QUEUED = "queued"
     CLAIMED = "claimed"
     CLOSED = "closed"
+
+
+class EventKind(StrEnum):
+    """What happened to a case, as the staff side is told."""
+
+    OPENED = "case_opened"  # entered the counsellor queue
+    UPDATED = "case_updated"  # risk raised, released back to the queue, the person left ...
+    CLAIMED = "case_claimed"
+    CLOSED = "case_closed"
+
+
+class CloseOutcome(StrEnum):
+    """How a counsellor closed a case (what the helpline reports). The last two are set by the bot."""
+
+    SAFE_NOW = "safe_now"  # talked, the person is safe now
+    EMERGENCY = "emergency"  # referred to emergency services (112)
+    POLICE = "police"  # referred to the police
+    SOCIAL_SERVICES = "social_services"  # referred to social services / guardianship
+    OMBUDSMAN = "ombudsman"  # referred to the Ombudsman (children's rights)
+    FAMILY_MEETING = "family_meeting"  # a meeting with the family is planned
+    REHABILITATION = "rehabilitation"  # social-psychological rehabilitation started
+    ADVICE = "advice"  # advice or information given, nothing more needed
+    UNREACHABLE = "unreachable"  # the person did not answer
+    FALSE_ALARM = "false_alarm"  # no risk after all
+    IDLE = "idle"  # the bot's own: a conversation that went quiet
+    FORGOTTEN = "forgotten"  # the bot's own: the person used /forget
 
 
 # Queue priority: higher is more urgent. Every crisis (urgent or imminent risk) gets the highest
@@ -72,6 +98,14 @@ PRIORITY_HIGHEST = PRIORITY_BY_RISK[Risk.IMMINENT]
 
 LANGUAGES = ("az", "ru", "en")
 DEFAULT_LANGUAGE = "az"
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A counsellor as the system knows them (staff are not anonymous to the system, only to people)."""
+
+    id: str  # the staff channel's user id, e.g. "telegram:501" or "console:aynur"
+    name: str  # shown to colleagues, never to the person
 
 
 @dataclass(frozen=True)
@@ -150,17 +184,22 @@ class Inbound:
 
 @dataclass(frozen=True)
 class CaseEvent:
-    kind: str  # "case_opened" | "case_updated" | "case_claimed" | "case_closed" | "user_message"
+    """A change of a case that the staff side must hear about (``bot/lifecycle.py`` makes them)."""
+
+    kind: EventKind
     case_id: int
     priority: int
     risk: Risk
     category: Category | None
     topics: tuple[str, ...] = ()
     signals: tuple[Signal, ...] = ()
+    reason: str = ""  # opened: risk | request; updated: risk_raised | released | person_left ...
+    previous_risk: Risk | None = None  # for a rise of risk: the level before
+    outcome: CloseOutcome | None = None  # for a close
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "event": self.kind,
+        data: dict[str, Any] = {
+            "event": self.kind.value,
             "case": self.case_id,
             "priority": self.priority,
             "risk": self.risk.value,
@@ -168,6 +207,13 @@ class CaseEvent:
             "topics": list(self.topics),
             "signals": [s.code for s in self.signals],
         }
+        if self.reason:
+            data["reason"] = self.reason
+        if self.previous_risk is not None:
+            data["previous_risk"] = self.previous_risk.value
+        if self.outcome is not None:
+            data["outcome"] = self.outcome.value
+        return data
 
 
 @dataclass

@@ -1,38 +1,53 @@
 """The conversation engine: one entry point for every channel.
 
-``Engine.handle(Inbound)`` stores the message, runs the matching flow, and writes every reply and
-every case event to the outbox in the same transaction, then returns what it did. Channel adapters
-deliver the outbox; nothing is sent that was not stored first.
+``Engine.handle(Inbound)`` runs one transaction per message:
+
+1. the inbox entry of the update is marked handled (a duplicate finds it done and stops here);
+2. the person is found by keyed hash, their open conversation and its case are taken locked
+   (a counsellor closing the case at the same moment waits, or has already closed it: then the
+   message starts a new conversation and, if it is a crisis, a new case);
+3. the message is stored and a flow answers it (``bot.flows``), changing the case only through the
+   lifecycle (``bot.lifecycle``);
+4. every reply, every case event and every message for the counsellors is written to the outbox.
+
+Nothing is sent that was not stored first; adapters deliver the outbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import statistics
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cases import OPEN_STATUSES, case_signals
+from bot import lifecycle, payloads, privacy
 from bot.config import Settings
-from bot.domain import Inbound, Outcome, Signal, TriageResult
+from bot.deliveries import CaseNote, RelayIn, ToPerson, Withdraw
+from bot.domain import CaseStatus, EventKind, Inbound, Outcome, Signal, TriageResult
 from bot.flows import route
-from bot.flows.base import Turn
-from bot.outbox import person_item, staff_item
+from bot.flows.base import ConversationState, Profile, QueueInfo, Turn
 from bot.privacy import Pseudonymizer
-from bot.storage.models import Case, Conversation, InboundUpdate, Message, OutboxItem, Person, utcnow
+from bot.storage.db import Database
+from bot.storage.inbox import Inbox
+from bot.storage.models import ArticleRating, Case, Conversation, Message, Person, utcnow
+from bot.storage.outbox import to_person, to_staff
 from bot.texts import Content
 
 log = logging.getLogger(__name__)
 
-MAX_STORED_CHARS = 200_000  # a 100 KB message is stored whole; beyond this it is cut, and says so
+MAX_STORED_CHARS = 200_000  # longer messages are cut to this before they are stored
 TRIAGE_WINDOW = 6_000  # triage reads the beginning and the end of a very long message
-MAX_OFFERED = 80
+ATTEMPTS = 5  # a turn that meets a transient database error is tried this often
+CLAIM_TIMES = 20  # the queue's wait estimate: the median of this many recent claims
+CLAIM_TIMES_WINDOW = timedelta(days=14)
 
 
 class TriagePort(Protocol):
@@ -56,150 +71,63 @@ def triage_view(text: str) -> str:
     return f"{text[:half]}\n{text[-half:]}"
 
 
+def transient(exc: BaseException) -> bool:
+    """A database error worth trying again: a lock, a lost connection, a serialization conflict."""
+    if isinstance(exc, IntegrityError):
+        return True  # the same new person or update written at the same moment: look again
+    if isinstance(exc, DBAPIError):
+        return True
+    return isinstance(exc, OSError | ConnectionError | TimeoutError)
+
+
 class Engine:
     def __init__(
         self,
         settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
+        db: Database,
         content: Content,
         triager: TriagePort,
+        inbox: Inbox,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = settings
-        self.sessions = sessions
+        self.db = db
         self.content = content
         self.triager = triager
+        self.inbox = inbox
         self.pseudo = Pseudonymizer(settings.pseudonym_secret)
         self.clock = clock
+        self.staff_channel = settings.staff_channel
 
-    # ---- public --------------------------------------------------------------------------------
     async def handle(self, inbound: Inbound) -> Outcome:
-        for attempt in range(4):
+        """Handle one message; transient database errors are retried with backoff, then raised (the
+        update stays in the inbox and is replayed)."""
+        for attempt in range(ATTEMPTS):
             try:
                 return await self._handle_once(inbound)
-            except IntegrityError:
-                # A concurrent delivery of the same update, or the same new person twice: retry; the
-                # journal then reports the duplicate.
-                if attempt == 3:
+            except Exception as exc:
+                if attempt == ATTEMPTS - 1 or not transient(exc):
                     raise
-            except OperationalError as exc:  # e.g. SQLite busy beyond its timeout
-                if attempt == 3:
-                    raise
-                log.warning("database busy, retrying: %s", type(exc).__name__)
+                log.warning("database busy or away (%s), retrying", type(exc).__name__)
+                await asyncio.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
-
-    async def journal(self, channel: str, external_id: str, payload: dict[str, Any]) -> bool:
-        """Write an incoming update before handling it. Returns False if it was already handled."""
-        return bool(await self.journal_many(channel, [(external_id, payload)]))
-
-    async def journal_many(self, channel: str, updates: list[tuple[str, dict[str, Any]]]) -> set[str]:
-        """``journal`` for a batch of updates in one transaction; returns the external ids to handle
-        (new ones, and ones written before but not handled yet). A repeated id is handled once."""
-        if not updates:
-            return set()
-        ids = list(dict.fromkeys(external_id for external_id, _ in updates))
-        for attempt in range(2):
-            try:
-                async with self.sessions() as session, session.begin():
-                    known = dict(
-                        (
-                            await session.execute(
-                                select(InboundUpdate.external_id, InboundUpdate.status).where(
-                                    InboundUpdate.channel == channel, InboundUpdate.external_id.in_(ids)
-                                )
-                            )
-                        ).all()
-                    )
-                    fresh: set[str] = set()
-                    for external_id, payload in updates:
-                        if external_id in fresh:
-                            continue
-                        status = known.get(external_id)
-                        if status is None:
-                            session.add(
-                                InboundUpdate(channel=channel, external_id=external_id, payload=payload)
-                            )
-                            fresh.add(external_id)
-                        elif status != "done":
-                            fresh.add(external_id)
-                return fresh
-            except IntegrityError:  # written at the same moment by another delivery: look again
-                if attempt == 1:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def pending_journal(self, channel: str, limit: int = 100) -> list[InboundUpdate]:
-        """Updates written but never handled (a crash mid-way): the adapter replays them.
-
-        Failed ones (``finish_journal`` with an error) are not returned: their payload is gone.
-        """
-        async with self.sessions() as session:
-            rows = await session.scalars(
-                select(InboundUpdate)
-                .where(InboundUpdate.channel == channel, InboundUpdate.status == "received")
-                .order_by(InboundUpdate.id)
-                .limit(limit)
-            )
-            return list(rows)
-
-    async def finish_journal(self, channel: str, external_id: str, error: str | None = None) -> None:
-        """Mark a journalled update handled without the engine (e.g. a group message ignored)."""
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(InboundUpdate)
-                .where(InboundUpdate.channel == channel, InboundUpdate.external_id == external_id)
-                .values(status="failed" if error else "done", payload=None, done_at=self.clock(), error=error)
-            )
-
-    async def purge(self, older_than: timedelta = timedelta(days=7)) -> dict[str, int]:
-        """Housekeeping: forget handled delivery ids and delivered outbox items past ``older_than``.
-
-        Conversations and their messages stay until /forget (counsellors need the history).
-        """
-        cutoff = self.clock() - older_than
-        async with self.sessions() as session, session.begin():
-            journal = await session.execute(
-                delete(InboundUpdate).where(
-                    InboundUpdate.status == "done", InboundUpdate.received_at < cutoff
-                )
-            )
-            outbox = await session.execute(
-                delete(OutboxItem).where(
-                    OutboxItem.status.in_(("sent", "dead")), OutboxItem.created_at < cutoff
-                )
-            )
-        return {"inbound_updates": int(journal.rowcount or 0), "outbox": int(outbox.rowcount or 0)}
 
     # ---- one transaction -----------------------------------------------------------------------
     async def _handle_once(self, inbound: Inbound) -> Outcome:
         now = self.clock()
-        async with self.sessions() as session, session.begin():
-            journal: InboundUpdate | None = None
-            if inbound.external_id:
-                journal = await session.scalar(
-                    select(InboundUpdate).where(
-                        InboundUpdate.channel == inbound.channel,
-                        InboundUpdate.external_id == inbound.external_id,
-                    )
-                )
-                if journal is not None and journal.status == "done":
-                    return Outcome(duplicate=True)
-                if journal is None:
-                    journal = InboundUpdate(channel=inbound.channel, external_id=inbound.external_id)
-                    session.add(journal)
-                    await session.flush()
-
+        async with self.db.write() as session:
+            if inbound.external_id and not await self.inbox.finish(
+                session, inbound.channel, inbound.external_id
+            ):
+                return Outcome(duplicate=True)
             person = await self._person(session, inbound, now)
-            text = clean_text(inbound.text)
-            if len(text) > MAX_STORED_CHARS:
-                text = text[:MAX_STORED_CHARS]
+            text = clean_text(inbound.text)[:MAX_STORED_CHARS]
             button = clean_text(inbound.button)[:128] or None
-
             conversation, case = await self._conversation(session, person, now, button)
-            turn = Turn(self, session, person, conversation, case, inbound, now)
-            turn.outcome.person_id = person.id
-            turn.outcome.conversation_id = conversation.id
-            msg = Message(
+            conversation.message_count += 1
+            conversation.last_activity_at = now
+            person.last_seen_at = now
+            message = Message(
                 conversation_id=conversation.id,
                 sender="person",
                 text=text or None,
@@ -207,24 +135,41 @@ class Engine:
                 media=inbound.media,
                 created_at=now,
             )
-            session.add(msg)
-            conversation.message_count += 1
-            conversation.last_activity_at = now
-            person.last_seen_at = now
-
-            await route(turn, text, button)
-
-            if turn.outcome.triage is not None:
-                msg.risk = turn.outcome.triage.risk.value
-            if turn.forgotten:
-                await self._forget(turn)
+            session.add(message)
+            turn = Turn(
+                content=self.content,
+                profile=Profile(
+                    language=person.language,
+                    language_chosen=person.language_chosen,
+                    audience=person.audience,
+                    gender=person.gender,
+                    asked_profile=person.asked_profile,
+                ),
+                state=ConversationState.load(conversation.state),
+                case=case,
+                inbound=inbound,
+                text=text,
+                now=now,
+                first=conversation.message_count <= 1,
+                triage_text=lambda t: self.triager.analyze(triage_view(t), lifecycle.signals(case)),
+                queue_info=lambda: self.queue_info(session, case),
+            )
+            await route(turn)
+            if turn.triage is not None:
+                message.risk = turn.triage.risk.value
+            outcome = Outcome(
+                replies=turn.replies,
+                events=turn.events,
+                person_id=person.id,
+                conversation_id=conversation.id,
+                triage=turn.triage,
+            )
+            if turn.forget:
+                await self._forget(session, turn, person, now)
+                outcome.person_id = None
             else:
-                await self._persist_output(turn, text)
-            if journal is not None:
-                journal.status = "done"
-                journal.payload = None
-                journal.done_at = now
-            return turn.outcome
+                self._store(session, turn, person, conversation, now)
+            return outcome
 
     async def _person(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Person:
         pseudonym = self.pseudo.pseudonym(inbound.channel, inbound.user_id)
@@ -253,34 +198,39 @@ class Engine:
     async def _conversation(
         self, session: AsyncSession, person: Person, now: datetime, button: str | None
     ) -> tuple[Conversation, Case]:
-        if button and button.startswith("fb:"):
+        """The person's open conversation and its case, both locked for this transaction."""
+        feedback = payloads.decode(button)
+        if isinstance(feedback, payloads.CaseFeedback):
             # "Did this help?" after a counsellor closed the case: it belongs to that conversation.
-            case_id = button.rsplit(":", 1)[-1]
-            if case_id.isdigit():
-                closed = await session.scalar(
-                    select(Case).where(Case.id == int(case_id), Case.person_id == person.id)
-                )
-                if closed is not None:
-                    conversation = await session.get(Conversation, closed.conversation_id)
-                    if conversation is not None:
-                        return conversation, closed
+            closed = await session.scalar(
+                self.db.locked(select(Case).where(Case.id == feedback.case, Case.person_id == person.id))
+            )
+            if closed is not None:
+                conversation = await session.get(Conversation, closed.conversation_id)
+                if conversation is not None:
+                    return conversation, closed
         conversation = await session.scalar(
-            select(Conversation)
-            .where(Conversation.person_id == person.id, Conversation.ended_at.is_(None))
-            .order_by(Conversation.id.desc())
-            .limit(1)
+            self.db.locked(
+                select(Conversation)
+                .where(Conversation.person_id == person.id, Conversation.ended_at.is_(None))
+                .order_by(Conversation.id.desc())
+                .limit(1)
+            )
         )
         case = None
         if conversation is not None:
-            case = await session.scalar(select(Case).where(Case.conversation_id == conversation.id))
+            case = await session.scalar(
+                self.db.locked(select(Case).where(Case.conversation_id == conversation.id))
+            )
             idle = now - conversation.last_activity_at > timedelta(
                 hours=self.settings.conversation_idle_hours
             )
-            if case is not None and idle and case.status not in OPEN_STATUSES:
+            if case is not None and idle and not lifecycle.is_open(case):
+                lifecycle.close_idle(case, conversation.last_activity_at)
                 conversation.ended_at = conversation.last_activity_at
-                case.status = "closed"
-                case.closed_at = conversation.last_activity_at
-                case.closed_by = "idle"
+                conversation = case = None
+            elif case is not None and lifecycle.is_closed(case):
+                conversation.ended_at = case.closed_at or now  # closed by a counsellor meanwhile
                 conversation = case = None
         if conversation is None or case is None:
             conversation = Conversation(
@@ -297,84 +247,112 @@ class Engine:
             session.add(conversation)
             await session.flush()
             case = Case(
-                conversation_id=conversation.id, person_id=person.id, channel=person.channel, created_at=now
+                conversation_id=conversation.id,
+                person_id=person.id,
+                channel=person.channel,
+                status=CaseStatus.BOT.value,
+                created_at=now,
             )
             session.add(case)
             await session.flush()
         return conversation, case
 
-    async def _persist_output(self, turn: Turn, text: str) -> None:
-        session = turn.session
-        offered = list(turn.state.get("offered") or [])
-        for reply in turn.outcome.replies:
-            session.add(
-                Message(
-                    conversation_id=turn.conversation.id, sender="bot", text=reply.text, created_at=turn.now
+    async def queue_info(self, session: AsyncSession, case: Case) -> QueueInfo | None:
+        """The case's place in the queue and a rough wait: the median time to claim of recent cases,
+        times the cases ahead plus one."""
+        if not lifecycle.is_queued(case):
+            return None
+        await session.flush()
+        queued = list(await session.scalars(select(Case).where(Case.status == CaseStatus.QUEUED.value)))
+        order = [c.id for c in lifecycle.queue_order(queued)]
+        position = order.index(case.id) + 1 if case.id in order else len(order) + 1
+        since = self.clock() - CLAIM_TIMES_WINDOW
+        rows = (
+            await session.execute(
+                select(Case.waiting_since, Case.claimed_at)
+                .where(
+                    Case.claimed_at.is_not(None), Case.claimed_at >= since, Case.waiting_since.is_not(None)
                 )
+                .order_by(Case.claimed_at.desc())
+                .limit(CLAIM_TIMES)
+            )
+        ).all()
+        waits = [(c - w).total_seconds() / 60 for w, c in rows if c >= w]
+        minutes = round(statistics.median(waits) * position) if waits else None
+        return QueueInfo(position=position, minutes=minutes)
+
+    # ---- storing what the turn made --------------------------------------------------------------
+    def _store(
+        self, session: AsyncSession, turn: Turn, person: Person, conversation: Conversation, now: datetime
+    ) -> None:
+        offered = turn.state.offered
+        for reply in turn.replies:
+            session.add(
+                Message(conversation_id=conversation.id, sender="bot", text=reply.text, created_at=now)
             )
             for row in reply.buttons:
-                for b in row:
-                    if b.data not in offered:
-                        offered.append(b.data)
-            session.add(person_item(turn.person, reply, turn.now, turn.case.id))
-        if offered != list(turn.state.get("offered") or []):
-            turn.set_state(offered=offered[-MAX_OFFERED:])
-        turn.conversation.language = turn.person.language
-        turn.conversation.audience = turn.person.audience
-        turn.conversation.gender = turn.person.gender
-        self._staff_outbox(turn, text)
-
-    def _staff_outbox(self, turn: Turn, text: str) -> None:
-        session = turn.session
-        staff = self.settings.staff_channel
-        if staff is None:
-            return
-        for event in turn.outcome.events:
-            session.add(staff_item(staff, "case_event", turn.now, event.case_id, event.as_dict()))
-        if turn.relay_to_staff and not turn.forgotten:
-            payload = {"text": text, "media": turn.inbound.media, "media_ref": turn.inbound.media_ref}
+                offered.extend(b.data for b in row if b.data not in offered)
+            session.add(to_person(person, ToPerson.of(reply), now, turn.case.id))
+        conversation.state = turn.state.dump()
+        profile = turn.profile
+        person.language, person.language_chosen = profile.language, profile.language_chosen
+        person.audience, person.gender, person.asked_profile = (
+            profile.audience,
+            profile.gender,
+            profile.asked_profile,
+        )
+        conversation.language, conversation.audience, conversation.gender = (
+            profile.language,
+            profile.audience,
+            profile.gender,
+        )
+        for article_id, helpful in turn.ratings:
             session.add(
-                staff_item(
-                    staff,
-                    "relay_in",
-                    turn.now,
+                ArticleRating(
+                    conversation_id=conversation.id, article_id=article_id, helpful=helpful, rated_at=now
+                )
+            )
+        self._to_staff(session, turn, person, now)
+
+    def _to_staff(self, session: AsyncSession, turn: Turn, person: Person | None, now: datetime) -> None:
+        """Case events and the person's words for the counsellors. Items that carry the person's
+        words are linked to them, so /forget withdraws what was not delivered yet."""
+        channel = self.staff_channel
+        if channel is None:
+            return
+        person_id = person.id if person is not None else None
+        for event in turn.events:
+            quoted = event.kind == EventKind.OPENED or event.reason == lifecycle.Reason.RISK_RAISED
+            excerpt = turn.trigger if quoted and person is not None else ""
+            session.add(
+                to_staff(
+                    channel,
+                    CaseNote.of(event, excerpt),
+                    now,
+                    event.case_id,
+                    person_id=person_id if excerpt else None,
+                )
+            )
+        if turn.relay_to_staff and person is not None:
+            relay = RelayIn(text=turn.text, media=turn.inbound.media, media_ref=turn.inbound.media_ref)
+            session.add(
+                to_staff(
+                    channel,
+                    relay,
+                    now,
                     turn.case.id,
-                    payload,
-                    person_id=turn.person.id,
-                    address_sealed=turn.person.address_sealed,
+                    person_id=person_id,
+                    address_sealed=person.address_sealed,
                 )
             )
 
-    # ---- used by flows -------------------------------------------------------------------------
-    def triage(self, text: str, case: Case) -> TriageResult:
-        return self.triager.analyze(triage_view(text), case_signals(case))
-
-    async def _forget(self, turn: Turn) -> None:
-        """Delete the person's messages and profile; keep only anonymous counts for the reports."""
-        session = turn.session
-        person = turn.person
+    async def _forget(self, session: AsyncSession, turn: Turn, person: Person, now: datetime) -> None:
         await session.flush()
-        conv_ids = list(
-            await session.scalars(select(Conversation.id).where(Conversation.person_id == person.id))
-        )
-        await session.execute(delete(Message).where(Message.conversation_id.in_(conv_ids)))
-        for case in await session.scalars(select(Case).where(Case.conversation_id.in_(conv_ids))):
-            case.signals = [{**s, "evidence": ""} for s in case.signals or ()]
-            case.person_id = None
-        await session.execute(
-            update(Conversation)
-            .where(Conversation.id.in_(conv_ids), Conversation.ended_at.is_(None))
-            .values(ended_at=turn.now)
-        )
-        await session.execute(
-            update(Conversation)
-            .where(Conversation.id.in_(conv_ids))
-            .values(person_id=None, state={}, forgotten_at=turn.now)
-        )
-        # The confirmation still has to reach the person: it carries its own sealed address and
-        # is not linked to the person, whose row (and pending outbox) goes now.
-        for reply in turn.outcome.replies:
-            session.add(person_item(person, reply, turn.now, keep_person=False))
-        self._staff_outbox(turn, "")
-        await session.delete(person)
-        turn.outcome.person_id = None
+        case_ids = await privacy.forget(session, person, now)
+        # The confirmation still has to reach the person: it carries its own sealed address and is
+        # not linked to the person, whose row (and pending outbox) is gone now.
+        for reply in turn.replies:
+            session.add(to_person(person, ToPerson.of(reply), now, keep_person=False))
+        self._to_staff(session, turn, None, now)
+        if self.staff_channel is not None and case_ids:
+            session.add(to_staff(self.staff_channel, Withdraw(cases=case_ids), now))

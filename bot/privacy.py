@@ -1,9 +1,13 @@
-"""Pseudonyms and sealed delivery addresses.
+"""Pseudonyms, sealed delivery addresses, and /forget.
 
 A person is known to the database only by a keyed hash (HMAC-SHA256) of their channel id, so a dump
-of the database does not reveal who wrote. To write back later (a counsellor's answer, a reminder),
-the bot needs the chat address; it is kept sealed (Fernet, key derived from the same secret) and is
-deleted by /forget.
+of the database does not reveal who wrote. To write back later (a counsellor's answer) the bot needs
+the chat address; it is kept sealed (Fernet, key derived from the same secret), is cleared from each
+outbox row once that row is delivered, and is deleted by /forget.
+
+``forget`` deletes a person's messages, profile, pending deliveries and triage labels, strips the
+quoted evidence from their cases' risk signals, and keeps only anonymous facts for the reports
+(category, who wrote, channel, dates) under a random token that cannot be linked back.
 """
 
 from __future__ import annotations
@@ -11,8 +15,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import Case, Conversation, Message, Person, TriageLabel
+from bot.storage.outbox import withdraw_for_person
 
 
 class Pseudonymizer:
@@ -36,6 +46,31 @@ class Pseudonymizer:
         except (InvalidToken, ValueError):
             return None
 
-    def log_ref(self, value: str | int) -> str:
-        """A short non-reversible reference for logs (never log ids in clear)."""
-        return self.pseudonym("log", str(value))[:10]
+
+async def forget(session: AsyncSession, person: Person, now: datetime) -> list[int]:
+    """Inside the /forget turn's transaction: delete everything that identifies ``person``.
+
+    Returns the ids of the person's cases (the staff side withdraws their words from those).
+    The caller has already run the case's lifecycle transition and queued the confirmation.
+    """
+    conv_ids = list(await session.scalars(select(Conversation.id).where(Conversation.person_id == person.id)))
+    await session.execute(delete(Message).where(Message.conversation_id.in_(conv_ids)))
+    case_ids: list[int] = []
+    for case in await session.scalars(select(Case).where(Case.conversation_id.in_(conv_ids))):
+        case.signals = [{**s, "evidence": ""} for s in case.signals or ()]
+        case.person_id = None
+        case_ids.append(case.id)
+    await session.execute(delete(TriageLabel).where(TriageLabel.person_id == person.id))
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id.in_(conv_ids), Conversation.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id.in_(conv_ids))
+        .values(person_id=None, state={}, forgotten_at=now)
+    )
+    await withdraw_for_person(session, [person.id])
+    await session.delete(person)
+    return case_ids

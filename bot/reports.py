@@ -23,8 +23,10 @@ runs from ``date_from`` 00:00 Baku time to the midnight after ``date_to``):
   time to claim = ``claimed_at - waiting_since`` in minutes, its median and 90th percentile
   (linear interpolation between closest ranks, as numpy's default);
 * closed: cases with ``closed_at`` in the period, whatever the contact's start, except those the
-  bot closed itself after a day of silence (``closed_by = 'idle'``); closed by counsellors: those
-  with ``closed_by`` a counsellor's name (not ``idle`` or ``forget``).
+  bot closed itself after a day of silence (``outcome = 'idle'``); closed by counsellors: those a
+  counsellor closed (``closed_by_id`` set); outcomes: how the counsellors closed them (family
+  meetings planned, rehabilitation started, referrals ... as the helpline reports them);
+* self-help: article ratings given in the period (``article_ratings``) and how many said it helped.
 
 The counting runs in Python over one query of non-identifying columns (no ids, no text) plus SQL
 ``COUNT``/``SUM`` for people and closed cases; it runs unchanged on SQLite and PostgreSQL.
@@ -52,8 +54,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain import LANGUAGES, Audience, Category, Risk
-from bot.storage.models import Case, Conversation
+from bot.domain import LANGUAGES, Audience, Category, CloseOutcome, Risk
+from bot.lifecycle import COUNSELLOR_OUTCOMES
+from bot.storage.models import ArticleRating, Case, Conversation
 from bot.texts import CONTENT_DIR, Content, ContentInvalid
 
 if TYPE_CHECKING:
@@ -67,7 +70,7 @@ CATEGORY_CODES = tuple(c.value for c in Category)
 AUDIENCE_CODES = ("child", "adult", "unknown")
 GENDER_CODES = ("female", "male", "unknown")
 RISK_CODES = tuple(r.value for r in Risk)
-NOT_BY_COUNSELLOR = ("idle", "forget")  # closed_by values that are not a counsellor's name
+OUTCOME_CODES = tuple(o.value for o in COUNSELLOR_OUTCOMES)
 MAX_STAFF_MONTHS = 24  # /report in the staff chat: longer ranges would not fit in one message
 
 
@@ -97,6 +100,9 @@ class Report:
     claim_minutes_p90: float | None = None
     closed: int = 0
     closed_by_counsellor: int = 0
+    by_outcome: dict[str, int] = field(default_factory=dict)  # counsellors' outcomes, in their order
+    articles_rated: int = 0
+    articles_helpful: int = 0
 
     def categories(self, scheme: str = "helpline") -> dict[str, int]:
         return self.by_chi if scheme == "chi" else self.by_category
@@ -133,9 +139,7 @@ def quantile(values: list[float], q: float) -> float | None:
     return xs[lower] + (xs[upper] - xs[lower]) * (pos - lower)
 
 
-async def build_report(
-    sessions: async_sessionmaker[AsyncSession], date_from: date, date_to: date
-) -> Report:
+async def build_report(sessions: async_sessionmaker[AsyncSession], date_from: date, date_to: date) -> Report:
     """Count the figures for the Baku-time days ``date_from`` .. ``date_to`` (inclusive)."""
     if date_from > date_to:
         raise ValueError(f"date_from {date_from} is after date_to {date_to}")
@@ -168,15 +172,31 @@ async def build_report(
         people = await session.scalar(
             select(func.count(distinct(Conversation.person_token))).where(*in_period)
         )
-        by_counsellor = sql_case(
-            (Case.closed_by.is_not(None) & Case.closed_by.not_in(NOT_BY_COUNSELLOR), 1), else_=0
+        by_counsellor = sql_case((Case.closed_by_id.is_not(None), 1), else_=0)
+        closed_in_period = (
+            Case.closed_at >= start,
+            Case.closed_at < end,
+            or_(Case.outcome.is_(None), Case.outcome != CloseOutcome.IDLE.value),
         )
         closed_row = (
             await session.execute(
-                select(func.count(Case.id), func.sum(by_counsellor)).where(
-                    Case.closed_at >= start,
-                    Case.closed_at < end,
-                    or_(Case.closed_by.is_(None), Case.closed_by != "idle"),
+                select(func.count(Case.id), func.sum(by_counsellor)).where(*closed_in_period)
+            )
+        ).one()
+        outcomes = dict(
+            (
+                await session.execute(
+                    select(Case.outcome, func.count(Case.id))
+                    .where(*closed_in_period, Case.closed_by_id.is_not(None))
+                    .group_by(Case.outcome)
+                )
+            ).all()
+        )
+        helpful = sql_case((ArticleRating.helpful.is_(True), 1), else_=0)
+        rated_row = (
+            await session.execute(
+                select(func.count(ArticleRating.id), func.sum(helpful)).where(
+                    ArticleRating.rated_at >= start, ArticleRating.rated_at < end
                 )
             )
         ).one()
@@ -225,6 +245,9 @@ async def build_report(
         claim_minutes_p90=quantile(claim_minutes, 0.9),
         closed=int(closed_row[0] or 0),
         closed_by_counsellor=int(closed_row[1] or 0),
+        by_outcome={code: int(outcomes.get(code, 0)) for code in OUTCOME_CODES},
+        articles_rated=int(rated_row[0] or 0),
+        articles_helpful=int(rated_row[1] or 0),
     )
 
 
@@ -401,32 +424,71 @@ def _sections(report: Report, content: Content, lang: str, scheme: str) -> list[
     w = Words(content, lang)
     chi = scheme == "chi"
     return [
-        ("contacts", "", [
-            ("contacts", w.t("report.contacts"), report.contacts),
-            ("people", w.t("report.people"), report.people),
-        ]),
-        ("chi_category" if chi else "category",
-         w.t("report.section.chi" if chi else "report.section.category"),
-         [(code, label, n) for code, label, n in _category_labels(report, content, lang, scheme)]),
+        (
+            "contacts",
+            "",
+            [
+                ("contacts", w.t("report.contacts"), report.contacts),
+                ("people", w.t("report.people"), report.people),
+            ],
+        ),
+        (
+            "chi_category" if chi else "category",
+            w.t("report.section.chi" if chi else "report.section.category"),
+            [(code, label, n) for code, label, n in _category_labels(report, content, lang, scheme)],
+        ),
         ("month", w.t("report.section.month"), [(ym, w.month(ym), n) for ym, n in report.by_month.items()]),
-        ("audience", w.t("report.section.audience"),
-         [(code, w.label("report.audience", code), n) for code, n in report.by_audience.items()]),
-        ("gender", w.t("report.section.gender"),
-         [(code, w.label("report.gender", code), n) for code, n in report.by_gender.items()]),
-        ("channel", w.t("report.section.channel"),
-         [(code, w.label("report.channel", code), n) for code, n in report.by_channel.items()]),
-        ("risk", w.t("report.section.risk"),
-         [(code, w.label("report.risk", code), n) for code, n in report.by_risk.items()]),
-        ("escalation", w.t("report.section.escalation"), [
-            ("escalated", w.t("report.escalated"), report.escalated),
-            ("claimed", w.t("report.claimed"), report.claimed),
-            ("claim_median_minutes", w.t("report.claim_median"), report.claim_minutes_median),
-            ("claim_p90_minutes", w.t("report.claim_p90"), report.claim_minutes_p90),
-        ]),
-        ("closed", w.t("report.section.closed"), [
-            ("total", w.t("report.closed"), report.closed),
-            ("by_counsellor", w.t("report.closed_by_counsellor"), report.closed_by_counsellor),
-        ]),
+        (
+            "audience",
+            w.t("report.section.audience"),
+            [(code, w.label("report.audience", code), n) for code, n in report.by_audience.items()],
+        ),
+        (
+            "gender",
+            w.t("report.section.gender"),
+            [(code, w.label("report.gender", code), n) for code, n in report.by_gender.items()],
+        ),
+        (
+            "channel",
+            w.t("report.section.channel"),
+            [(code, w.label("report.channel", code), n) for code, n in report.by_channel.items()],
+        ),
+        (
+            "risk",
+            w.t("report.section.risk"),
+            [(code, w.label("report.risk", code), n) for code, n in report.by_risk.items()],
+        ),
+        (
+            "escalation",
+            w.t("report.section.escalation"),
+            [
+                ("escalated", w.t("report.escalated"), report.escalated),
+                ("claimed", w.t("report.claimed"), report.claimed),
+                ("claim_median_minutes", w.t("report.claim_median"), report.claim_minutes_median),
+                ("claim_p90_minutes", w.t("report.claim_p90"), report.claim_minutes_p90),
+            ],
+        ),
+        (
+            "closed",
+            w.t("report.section.closed"),
+            [
+                ("total", w.t("report.closed"), report.closed),
+                ("by_counsellor", w.t("report.closed_by_counsellor"), report.closed_by_counsellor),
+            ],
+        ),
+        (
+            "outcome",
+            w.t("report.section.outcome"),
+            [(code, content.t(f"outcome.{code}", lang), n) for code, n in report.by_outcome.items()],
+        ),
+        (
+            "selfhelp",
+            w.t("report.section.selfhelp"),
+            [
+                ("rated", w.t("report.articles_rated"), report.articles_rated),
+                ("helpful", w.t("report.articles_helpful"), report.articles_helpful),
+            ],
+        ),
     ]
 
 
@@ -512,8 +574,9 @@ def render_text(report: Report, content: Content, lang: str = "az") -> str:
     if report.contacts == 0:
         sentences.append(w.t("report.text.none", period=period))
     else:
-        total = w.t("report.text.total", period=period, contacts=w.num(report.contacts),
-                    people=w.num(report.people))
+        total = w.t(
+            "report.text.total", period=period, contacts=w.num(report.contacts), people=w.num(report.people)
+        )
         sentences.append(total)
         cats = [(w.t(f"report.text.cat.{code}"), n) for code, n in report.by_category.items()]
         sentences.append(w.t("report.text.categories", items=_items(w, cats)))
@@ -525,24 +588,32 @@ def render_text(report: Report, content: Content, lang: str = "az") -> str:
             sentences.append(w.t("report.text.gender", items=_items(w, gender)))
         if report.escalated:
             if report.claimed:
-                sentences.append(w.t(
-                    "report.text.escalated_claimed",
-                    escalated=w.num(report.escalated),
-                    claimed=w.poss(report.claimed),
-                    median=w.minutes(report.claim_minutes_median),
-                    p90=w.minutes(report.claim_minutes_p90),
-                ))
+                sentences.append(
+                    w.t(
+                        "report.text.escalated_claimed",
+                        escalated=w.num(report.escalated),
+                        claimed=w.poss(report.claimed),
+                        median=w.minutes(report.claim_minutes_median),
+                        p90=w.minutes(report.claim_minutes_p90),
+                    )
+                )
             else:
                 sentences.append(w.t("report.text.escalated", escalated=w.num(report.escalated)))
     if report.closed:
         if report.closed_by_counsellor:
-            sentences.append(w.t(
-                "report.text.closed",
-                closed=w.num(report.closed),
-                closed_by_counsellor=w.poss(report.closed_by_counsellor),
-            ))
+            sentences.append(
+                w.t(
+                    "report.text.closed",
+                    closed=w.num(report.closed),
+                    closed_by_counsellor=w.poss(report.closed_by_counsellor),
+                )
+            )
         else:
             sentences.append(w.t("report.text.closed_only", closed=w.num(report.closed)))
+    meetings = report.by_outcome.get(CloseOutcome.FAMILY_MEETING.value, 0)
+    rehab = report.by_outcome.get(CloseOutcome.REHABILITATION.value, 0)
+    if meetings or rehab:
+        sentences.append(w.t("report.text.outcomes", meetings=w.num(meetings), rehabilitation=w.num(rehab)))
     return " ".join(sentences)
 
 

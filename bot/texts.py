@@ -97,6 +97,21 @@ class Content:
     def has(self, key: str) -> bool:
         return key in self.strings[DEFAULT_LANGUAGE]
 
+    def signal_label(self, signal: Any, lang: str) -> str:
+        """A risk signal's label in the staff side's language (the triage's own labels)."""
+        try:
+            from bot.triage import signal_label
+        except ImportError:  # pragma: no cover - the triage always provides it
+            return signal.label or signal.code
+        return signal_label(signal.code, lang) or signal.label or signal.code
+
+    def button_label(self, data: str, lang: str) -> str:
+        """The text of the button that sends ``data`` (a counsellor reads "[Not safe]", not "safe:no")."""
+        from bot.payloads import label_key
+
+        key = label_key(data)
+        return self.t(key, lang) if key and self.has(key) else data
+
     # ---- taxonomy ------------------------------------------------------------------------------
     def category_label(self, code: str | None, lang: str) -> str:
         info = self.taxonomy["categories"].get(code or "other") or self.taxonomy["categories"]["other"]

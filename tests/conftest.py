@@ -26,9 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "test-pseudonym-secret-0123456789"
 TABLES = (
-    "relay_links",
     "outbox",
-    "inbound_updates",
+    "inbox",
+    "telegram_links",
+    "telegram_cases",
+    "article_ratings",
+    "triage_labels",
     "audit_log",
     "messages",
     "cases",

@@ -23,6 +23,8 @@ from bot.app import App, build_app
 from bot.channels.telegram import Pacing, TelegramChannel, TelegramOptions
 from bot.config import Settings
 from bot.domain import Audience, Category, Risk, Signal, TriageResult
+from bot.http import HttpServer
+from bot.jobs import CoreJobs, supervise
 from bot.texts import Content, load_content
 from tests.botapi import DEFAULT_STAFF_CHAT_ID, DEFAULT_TOKEN, BotAPIServer, StoredMessage
 from tests.conftest import create_pg_database, drop_pg_database
@@ -219,11 +221,24 @@ async def tg_session(
 
     channel = make(options)
     env = TG(server, app, channel, options, make, [channel])
+    # The core jobs (reminders) as `python -m bot run` runs them beside the channel.
+    jobs = CoreJobs(app, reminder_interval=options.reminder_interval)
+    jobs.wake = lambda: [ch.wake() for ch in env.channels]
+    jobs_task = asyncio.create_task(supervise("core-jobs", jobs.forever, app.health))
+    http = HttpServer(app) if channel.webhook else None  # webhook mode: the route on the HTTP server
     try:
+        if http is not None:
+            channel.attach(http)
+            await http.start(*app.settings.http_listen)
         if start:
             await channel.start()
         yield env
     finally:
+        if http is not None:
+            await http.stop()
+        jobs_task.cancel()
+        await asyncio.gather(jobs_task, return_exceptions=True)
+        await jobs.stop()
         for ch in env.channels:
             try:
                 await ch.stop()
@@ -356,9 +371,9 @@ async def _serve(
 ) -> None:
     from datetime import timedelta
 
-    import bot.outbox
+    import bot.storage.outbox
 
-    bot.outbox.LEASE = timedelta(seconds=lease)  # how long items taken by this process stay taken
+    bot.storage.outbox.LEASE = timedelta(seconds=lease)  # how long items taken by this process stay taken
     triager = FakeTriager() if triage == "fake" else make_triager(Path(triage))
     settings = tg_settings(database_url, Path(data_dir))
     app = await build_app(settings, content=load_content(validate=False), triager=triager)

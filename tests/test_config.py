@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_defaults_use_sqlite_under_data_dir(tmp_path: Path) -> None:
     s = load_settings({"DATA_DIR": str(tmp_path)}, env_file=None)
     assert s.database_url.startswith("sqlite+aiosqlite:///") and s.database_url.endswith("helpline.db")
-    assert s.telegram_enabled is False and s.staff_channel is None
+    assert s.telegram_enabled is False and s.staff_channel == "console"  # the terminal console
     # a generated secret is kept beside the database and reused
     again = load_settings({"DATA_DIR": str(tmp_path)}, env_file=None)
     assert s.pseudonym_secret == again.pseudonym_secret and len(s.pseudonym_secret) >= 32

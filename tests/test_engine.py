@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.domain import PRIORITY_HIGHEST, Inbound, Outcome
-from bot.staff import StaffMember
-from bot.storage.models import Case, Conversation, InboundUpdate, Message, OutboxItem, Person
+from bot.domain import PRIORITY_HIGHEST, CloseOutcome, Inbound, Outcome, StaffMember
+from bot.jobs import housekeeping
+from bot.lifecycle import Refusal
+from bot.storage.models import Case, Conversation, InboxEntry, Message, OutboxItem, Person
 
 AYNUR = StaffMember(id="s-1", name="Aynur")
 LEYLA = StaffMember(id="s-2", name="Leyla")
@@ -142,19 +143,21 @@ async def test_live_relay_both_ways_then_close_with_feedback(app: App) -> None:
     assert reply.ok
     other = await app.desk.reply(case_id, LEYLA, text="hi")
     assert not other.ok and other.reason == "not_assignee"
-    closed = await app.desk.close(case_id, AYNUR)
+    assert (await app.desk.close(case_id, AYNUR)).refusal == Refusal.OUTCOME_NEEDED
+    closed = await app.desk.close(case_id, AYNUR, CloseOutcome.SAFE_NOW)
     assert closed.ok
     deliveries = await app.outbox.due("test", limit=100)
-    person_texts = [d.payload["text"] for d in deliveries]
+    person_texts = [d.payload.text for d in deliveries]
     assert any("Salam, mən buradayam" in t for t in person_texts)
     assert all("Aynur" not in t for t in person_texts)  # anonymous: never the counsellor's name
-    feedback = [b["data"] for d in deliveries for row in d.payload.get("buttons", []) for b in row]
+    feedback = [b.data for d in deliveries for b in d.payload.flat_buttons()]
     assert f"fb:yes:{case_id}" in feedback
     thanks = await say(app, button=f"fb:yes:{case_id}")
     assert thanks.replies
     async with app.sessions() as s:
         case = await s.get(Case, case_id)
     assert case.feedback == "yes" and case.status == "closed" and case.first_response_at is not None
+    assert case.outcome == "safe_now" and case.closed_by_id == AYNUR.id and case.closed_by == "Aynur"
     # The next message starts a new conversation and a new case.
     fresh = await say(app, "Salam yenə")
     assert fresh.conversation_id != out.conversation_id
@@ -178,10 +181,12 @@ async def test_forget_leaves_no_message_text_of_the_person(app: App) -> None:
         convs = list(await s.scalars(select(Conversation).where(Conversation.id == out.conversation_id)))
         assert convs and convs[0].person_id is None and convs[0].forgotten_at is not None
         case = await s.scalar(select(Case).where(Case.conversation_id == out.conversation_id))
-        assert case.status == "closed" and all(not sig.get("evidence") for sig in case.signals)
+        # a case at risk stays in the queue for the staff, marked, without the person's words
+        assert case.status == "queued" and case.person_left_at is not None and case.person_id is None
+        assert case.signals and all(not sig.get("evidence") for sig in case.signals)
         # the confirmation still reaches the person
         pending = list(await s.scalars(select(OutboxItem).where(OutboxItem.person_id.is_(None))))
-        assert any("116111" in (o.payload or {}).get("text", "") for o in pending)
+        assert any("116111" in (o.payload or {}).get("text", "") for o in pending if o.target == "person")
     # writing again starts afresh
     again = await say(app, "Salam", user="forgetful")
     assert "116111" in texts(again)
@@ -235,7 +240,7 @@ async def test_duplicate_delivery_is_processed_once(app: App) -> None:
     second = await say(app, "Salam", external_id="update-1")
     assert first.replies and second.duplicate and not second.replies
     assert await count(app, Message, Message.sender == "person") == 1
-    assert await count(app, InboundUpdate, InboundUpdate.status == "done") == 1
+    assert await count(app, InboxEntry, InboxEntry.status == "done") == 1
 
 
 async def test_concurrent_duplicate_delivery_is_processed_once(app: App) -> None:
@@ -253,7 +258,7 @@ async def test_idle_conversation_ends_and_a_new_one_starts(app: App) -> None:
     assert second.conversation_id != first.conversation_id
     async with app.sessions() as s:
         old = await s.scalar(select(Case).where(Case.conversation_id == first.conversation_id))
-    assert old.status == "closed" and old.closed_by == "idle"
+    assert old.status == "closed" and old.outcome == "idle" and old.closed_by is None
 
 
 async def test_open_case_survives_idle_time(app: App) -> None:
@@ -292,14 +297,15 @@ async def test_forget_works_during_a_live_conversation(app: App) -> None:
     assert "forget:yes" in payloads(asked)
     done = await say(app, button="forget:yes")
     assert [e.kind for e in done.events] == ["case_closed"]
-    assert (await app.desk.reply(case_id, AYNUR, text="still there?")).reason in ("closed", "gone")
+    assert (await app.desk.reply(case_id, AYNUR, text="still there?")).refusal == Refusal.CLOSED
 
 
 async def test_purge_drops_old_delivery_records_only(app: App) -> None:
     await say(app, "Salam", external_id="old-1")
     for item in await app.outbox.due("test"):
         await app.outbox.sent(item.id)
-    assert await app.engine.purge(timedelta(days=7)) == {"inbound_updates": 0, "outbox": 0}
-    removed = await app.engine.purge(timedelta(seconds=-1))
-    assert removed["inbound_updates"] == 1 and removed["outbox"] >= 1
+    kept = await housekeeping(app, timedelta(days=7))
+    assert kept["inbox"] == 0 and kept["outbox"] == 0
+    removed = await housekeeping(app, timedelta(seconds=-1))
+    assert removed["inbox"] == 1 and removed["outbox"] >= 1
     assert await count(app, Message) >= 2  # the conversation itself stays

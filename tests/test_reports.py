@@ -135,7 +135,8 @@ class Spec:
     claim_after: float | None = None  # minutes from queueing to claim; None: not claimed
     queued: bool = False
     closed_at: datetime | None = None
-    closed_by: str | None = None
+    closed_by: str | None = None  # a counsellor's name, or "forget" / "idle" (closed by the bot)
+    outcome: str = "advice"  # what the counsellor recorded
     forgotten: bool = False
     message_count: int = 3
 
@@ -147,9 +148,10 @@ SPECS = [
     Spec("T2", baku(2026, 2, 1, 1), "adult", "male", category="legal", topics=["parents_divorce"]),
     Spec("T3", baku(2026, 2, 10, 12), "adult", "female", "messenger", "social", "urgent",
          ["domestic_violence"], claim_after=2, queued=True, closed_at=baku(2026, 2, 10, 13),
-         closed_by="Aysel"),
+         closed_by="Aysel", outcome="family_meeting"),
     Spec("T4", baku(2026, 3, 5, 9), "child", "male", category="psychological", risk="imminent",
-         topics=["suicide"], claim_after=1, queued=True, closed_at=baku(2026, 3, 5, 10), closed_by="Aysel"),
+         topics=["suicide"], claim_after=1, queued=True, closed_at=baku(2026, 3, 5, 10), closed_by="Aysel",
+         outcome="safe_now"),
     Spec("T5", baku(2026, 3, 20, 18), "unknown", None, "whatsapp"),
     Spec("T6", baku(2026, 4, 2, 8), "child", None, category="health", topics=["substance_use"]),
     Spec("T6", baku(2026, 4, 3, 8), "child", None, category="health", topics=["illness"]),
@@ -168,7 +170,7 @@ SPECS = [
          closed_at=baku(2026, 6, 1, 0, 30), closed_by="Aysel"),
     Spec("T11", baku(2026, 2, 15, 12), category="education", message_count=0),
     Spec("T12", baku(2025, 12, 20, 12), "adult", "female", category="legal", claim_after=4, queued=True,
-         closed_at=baku(2026, 1, 2, 12), closed_by="Aysel"),
+         closed_at=baku(2026, 1, 2, 12), closed_by="Aysel", outcome="rehabilitation"),
     Spec("T13", baku(2025, 12, 30, 10), "adult", "male", category="social", claim_after=4, queued=True,
          closed_at=baku(2025, 12, 31, 23, 30), closed_by="Aysel"),
 ]
@@ -206,6 +208,9 @@ async def _seed_orm(app: App) -> None:
             waiting = spec.started + timedelta(minutes=1) if spec.queued else None
             claimed = waiting + timedelta(minutes=spec.claim_after) if waiting and spec.claim_after else None
             status = "closed" if spec.closed_at else "claimed" if claimed else "queued" if waiting else "bot"
+            by_bot = {"forget": "forgotten", "idle": "idle"}
+            counsellor = spec.closed_by if spec.closed_by not in by_bot else None
+            outcome = by_bot.get(spec.closed_by or "", spec.outcome) if spec.closed_at else None
             session.add(Case(
                 conversation_id=conversation.id,
                 person_id=person.id if person else None,
@@ -219,8 +224,10 @@ async def _seed_orm(app: App) -> None:
                 waiting_since=waiting,
                 claimed_at=claimed,
                 closed_at=spec.closed_at,
-                closed_by=spec.closed_by,
-                assignee_name=spec.closed_by if claimed else None,
+                closed_by=counsellor,
+                closed_by_id=f"staff:{counsellor}" if counsellor else None,
+                outcome=outcome,
+                assignee_name=counsellor if claimed else None,
             ))
             if not spec.forgotten and spec.message_count:
                 session.add(Message(conversation_id=conversation.id, sender="person", text=f"message {i}",
@@ -266,7 +273,8 @@ async def _seed_engine(app: App) -> None:
         assert [(r[0], r[1] is not None, r[2], r[3]) for r in rows] == [
             (None, True, "child", "female"), (None, True, "unknown", None)]
         case = await session.scalar(select(Case).where(Case.conversation_id == first.conversation_id))
-        assert (case.closed_by, case.person_id, case.category) == ("forget", None, "education")
+        assert (case.outcome, case.closed_by, case.person_id, case.category) == (
+            "forgotten", None, None, "education")
 
 
 @pytest_asyncio.fixture
@@ -310,6 +318,12 @@ EXPECTED = dict(
     claim_minutes_p90=8.3,  # rank 0.9 * 4 = 3.6: 5 + 0.6 * (10.5 - 5)
     closed=6,  # 4, 5, 9, 11 (forget), 13 (forget), T12 (closed 2026-01-02); not 12 (idle)
     closed_by_counsellor=4,  # 4, 5, 9, T12
+    by_outcome={  # of those four
+        "safe_now": 1, "advice": 1, "emergency": 0, "police": 0, "social_services": 0, "ombudsman": 0,
+        "family_meeting": 1, "rehabilitation": 1, "unreachable": 0, "false_alarm": 0,
+    },
+    articles_rated=0,
+    articles_helpful=0,
 )
 
 EXPECTED_TEXT_AZ = (
@@ -320,7 +334,8 @@ EXPECTED_TEXT_AZ = (
     "Müraciət edənlərin 6-sı qadın və qız, 3-ü isə kişi və oğlan olub. "
     "6 müraciət məsləhətçilərə yönləndirilib, onlardan 5-i qəbul edilib: yarısı 3 dəqiqə, 90 faizi isə "
     "8,3 dəqiqə ərzində. "
-    "Hesabat dövründə 6 müraciət üzrə iş başa çatdırılıb; onlardan 4-ü məsləhətçilər tərəfindən bağlanıb."
+    "Hesabat dövründə 6 müraciət üzrə iş başa çatdırılıb; onlardan 4-ü məsləhətçilər tərəfindən bağlanıb. "
+    "Bu müddətdə 1 ailə ilə görüş planlaşdırılıb, 1 sosial-psixoloji reabilitasiya işinə başlanılıb."
 )
 
 EXPECTED_TEXT_EN = (
@@ -329,7 +344,8 @@ EXPECTED_TEXT_EN = (
     "By age: adults (over 18) — 4, children and teenagers — 8. "
     "By gender: women and girls — 6, men and boys — 3. "
     "Passed to counsellors: 6, of which taken up: 5; half within 3 min, 90% within 8.3 min. "
-    "Cases closed in the period: 6, of which by counsellors: 4."
+    "Cases closed in the period: 6, of which by counsellors: 4. "
+    "In this period 1 family meetings were planned and 1 social-psychological rehabilitation cases started."
 )
 
 
@@ -373,6 +389,7 @@ async def test_table_shows_every_figure(seeded: App, report_content: Content) ->
     values = _table_values(table)
     cat, month, who = "Kateqoriyalar üzrə", "Aylar üzrə", "Kim yazıb"
     esc, closed = "Məsləhətçilərə yönləndirmə", "Bağlanmış müraciətlər"
+    out = "Məsləhətçilərin bağladığı müraciətlərin nəticəsi"
     assert values == {
         ("", "Müraciətlər"): "14",
         ("", "Müraciət edən şəxslər"): "12",
@@ -391,6 +408,13 @@ async def test_table_shows_every_figure(seeded: App, report_content: Content) ->
         (esc, "Qəbula qədər vaxt, mediana (dəq)"): "3",
         (esc, "Qəbula qədər vaxt, 90-cı persentil (dəq)"): "8,3",
         (closed, "Bağlanıb (cəmi)"): "6", (closed, "o cümlədən məsləhətçilər tərəfindən"): "4",
+        (out, "Danışdıq, indi təhlükəsizdir"): "1", (out, "Məsləhət / məlumat verildi"): "1",
+        (out, "Təcili xidmətlərə (112) yönləndirildi"): "0", (out, "Polisə yönləndirildi"): "0",
+        (out, "Sosial xidmətlərə / qəyyumluğa yönləndirildi"): "0", (out, "Ombudsmana yönləndirildi"): "0",
+        (out, "Ailə ilə görüş planlaşdırıldı"): "1", (out, "Sosial-psixoloji reabilitasiya başladı"): "1",
+        (out, "Əlaqə saxlamaq mümkün olmadı"): "0", (out, "Risk yox idi (yanlış həyəcan)"): "0",
+        ("Özünəkömək məqalələri", "Qiymətləndirilib"): "0",
+        ("Özünəkömək məqalələri", 'o cümlədən "kömək etdi"'): "0",
     }
 
 
@@ -410,7 +434,9 @@ async def test_csv_has_every_figure(seeded: App, report_content: Content) -> Non
         ("escalation", "escalated"): "6", ("escalation", "claimed"): "5",
         ("escalation", "claim_median_minutes"): "3.0", ("escalation", "claim_p90_minutes"): "8.3",
         ("closed", "total"): "6", ("closed", "by_counsellor"): "4",
+        ("selfhelp", "rated"): "0", ("selfhelp", "helpful"): "0",
     })
+    expected.update({("outcome", code): str(n) for code, n in EXPECTED["by_outcome"].items()})
     assert got == expected
     labels = {(r[0], r[1]): r[2] for r in rows[1:]}
     assert labels[("category", "education")] == "Təhsil"

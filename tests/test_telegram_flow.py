@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.storage.models import Case, InboundUpdate
+from bot.storage.models import Case, InboxEntry
 from tests.telegram_fixtures import (  # noqa: F401  (fixtures)
     TG,
     chat_message,
@@ -20,6 +20,10 @@ from tests.telegram_fixtures import (  # noqa: F401  (fixtures)
 
 TEEN = 42
 SUICIDAL = "Özümü öldürmək istəyirəm, artıq qərar vermişəm, bu axşam"
+
+
+def to_person_text(message) -> str:
+    return message.data.get("text") or message.data.get("caption") or ""
 
 
 def buttons(message) -> list[str]:
@@ -56,7 +60,7 @@ async def test_suicidal_message_to_card_claim_relay_and_close(tg: TG) -> None:
     case = await tg.app.desk.case(1)
     assert case is not None and case.signals
     assert max(case.signals, key=lambda s: s.level.rank).label in card.text
-    assert buttons(card) == ["claim:1", "close:1"]
+    assert buttons(card) == ["claim:1"]  # a crisis case is closed only by the one who claimed it
     assert "#1" in server.topics[card.thread_id].name
 
     # claim: the card shows who; the person is told a counsellor joined
@@ -96,20 +100,38 @@ async def test_suicidal_message_to_card_claim_relay_and_close(tg: TG) -> None:
     assert back.text == content.t("relay.prefix", "az", text="Bu nömrəyə zəng et")
     assert "forward_origin" not in back.data
 
-    # close: closing words and a one-tap "did this help?", the topic closed, the card without buttons
+    # close: the card offers the outcomes; one tap closes with it
     server.staff_presses(501, card.message_id, "close:1")
     await tg.idle()
+    outcomes = buttons(server.message(tg.staff, card.message_id))
+    assert outcomes[:2] == ["out:1:0", "out:1:1"] and len(outcomes) == 10
+    assert tg.texts_to(TEEN)[-1] == to_person_text(back)  # nothing told to the person yet
+    server.staff_presses(501, card.message_id, "out:1:0")
+    await tg.idle()
+    # closing words and a one-tap "did this help?", the topic closed, the card without buttons
     closing, ask = tg.to_user(TEEN)[-2:]
     assert closing.text == content.t("close.message", "az", "unknown")
     assert buttons(ask) == ["fb:yes:1", "fb:no:1"]
     assert server.topics[card.thread_id].closed
     assert buttons(server.message(tg.staff, card.message_id)) == []
+    # the triage review in the topic: one tap for the risk, one for the category
+    review = tg.staff_messages(card.thread_id)[-1]
+    assert "rv:1:r:imminent" in buttons(review) and "rv:1:c:social" in buttons(review)
+    server.staff_presses(501, review.message_id, "rv:1:r:urgent")
+    server.staff_presses(501, review.message_id, "rv:1:c:psychological")
+    await tg.idle()
     server.user_presses(TEEN, ask.message_id, "fb:yes:1")
     await tg.idle()
     async with tg.app.sessions() as session:
         stored = await session.get(Case, 1)
         assert stored is not None and stored.status == "closed" and stored.feedback == "yes"
-        journal = list(await session.scalars(select(InboundUpdate)))
+        assert (stored.outcome, stored.closed_by, stored.closed_by_id) == (
+            "safe_now",
+            "Staff 501",
+            "telegram:501",
+        )
+        assert (stored.review_risk, stored.review_category) == ("urgent", "psychological")
+        journal = list(await session.scalars(select(InboxEntry)))
     assert journal and all(row.status == "done" and row.payload is None for row in journal)
     assert server.unanswered_callbacks == []
 
@@ -146,7 +168,7 @@ async def test_counsellor_must_claim_before_writing(tg: TG) -> None:
     await tg.idle()
     assert len(tg.to_user(TEEN)) == before  # nothing reached the person
     notice = tg.staff_messages(card.thread_id)[-1]
-    assert notice.text == content.t("tg.reply.claim_first", "az", case=1)
+    assert notice.text == content.t("staff.refused.not_claimed", "az", case=1)
     # and only the one who claimed may write
     server.staff_presses(501, card.message_id, "claim:1")
     await tg.idle()
@@ -154,7 +176,7 @@ async def test_counsellor_must_claim_before_writing(tg: TG) -> None:
     await tg.idle()
     assert not any("Salam yene" in t for t in tg.texts_to(TEEN))
     assert tg.staff_messages(card.thread_id)[-1].text == content.t(
-        "staff.not_assignee", "az", case=1, name="Staff 501"
+        "staff.refused.not_assignee", "az", case=1, name="Staff 501"
     )
 
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.telegram import Pacing, Window
-from bot.storage.models import AuditEntry, Case, InboundUpdate, OutboxItem
+from bot.storage.models import AuditEntry, Case, InboxEntry, OutboxItem, Person
 from tests.botapi import FloodLimits
 from tests.telegram_fixtures import (  # noqa: F401  (fixtures)
     TG,
@@ -48,12 +48,11 @@ async def test_deleted_topic_is_recreated_and_the_message_retried(tg: TG) -> Non
 
     server.user_sends_text(TEEN, "Hələ buradasan?")
     await tg.idle()
-    view = await tg.app.desk.case(1)
-    assert view is not None and view.staff_thread_id not in (None, old_thread)
-    new_thread = view.staff_thread_id
+    new_thread, new_card = await tg.channel.refs.get(1)
+    assert new_thread not in (None, old_thread)
     assert not server.topics[new_thread].deleted and "#1" in server.topics[new_thread].name
     in_new = tg.staff_messages(new_thread)
-    assert in_new[0].message_id == view.staff_card_message_id and "Staff 501" in in_new[0].text
+    assert in_new[0].message_id == new_card and "Staff 501" in in_new[0].text
     assert "Hələ buradasan?" in in_new[-1].text
     # the counsellor carries on in the new topic
     server.staff_sends_text(501, "Bəli, buradayam", thread_id=new_thread)
@@ -61,11 +60,11 @@ async def test_deleted_topic_is_recreated_and_the_message_retried(tg: TG) -> Non
     assert tg.texts_to(TEEN)[-1] == content.t("relay.prefix", "az", text="Bəli, buradayam")
     # editing the card of a deleted topic posts a new card too
     server.delete_topic(new_thread)
-    server.staff_presses(501, view.staff_card_message_id, "close:1", strict=False)
+    server.staff_presses(501, new_card, "out:1:0", strict=False)  # the outcome, from the card
     await tg.idle()
     final = await tg.app.desk.case(1)
     assert final is not None and final.status == "closed"
-    assert final.staff_thread_id not in (old_thread, new_thread)
+    assert (await tg.channel.refs.get(1))[0] not in (old_thread, new_thread)
 
 
 async def test_429_storm_pauses_only_that_chat_and_keeps_the_order(tg: TG) -> None:
@@ -87,7 +86,12 @@ async def test_429_storm_pauses_only_that_chat_and_keeps_the_order(tg: TG) -> No
     assert reply_43.seq < first_ok.seq  # the other chat was not held up by the pause
     # every reply went out once, in the order the engine wrote them
     rows = [r for r in await outbox_rows(tg, target="person") if r.status == "sent"]
-    to_teen = [r for r in rows if tg.app.engine.pseudo.unseal(r.address_sealed) == str(TEEN)]
+    assert all(r.address_sealed is None for r in rows)  # a delivered row keeps no address
+    async with tg.app.sessions() as session:
+        teen = await session.scalar(
+            select(Person.id).where(Person.pseudonym == tg.app.pseudo.pseudonym("telegram", str(TEEN)))
+        )
+    to_teen = [r for r in rows if r.person_id == teen]
     ids = [r.result["message_id"] for r in to_teen]
     assert ids == sorted(ids) and len(ids) == len(tg.to_user(TEEN))
 
@@ -124,7 +128,7 @@ async def test_the_same_update_delivered_twice_is_handled_once(tg: TG) -> None:
     async with tg.app.sessions() as session:
         rows = list(
             await session.scalars(
-                select(InboundUpdate).where(InboundUpdate.external_id == str(update["update_id"]))
+                select(InboxEntry).where(InboxEntry.external_id == str(update["update_id"]))
             )
         )
     assert len(rows) == 1 and rows[0].status == "done"
@@ -152,7 +156,7 @@ async def all_handled(tg: TG, count: int) -> None:
     statuses: list[str] = []
     for _ in range(400):
         async with tg.app.sessions() as session:
-            statuses = list(await session.scalars(select(InboundUpdate.status)))
+            statuses = list(await session.scalars(select(InboxEntry.status)))
         if len(statuses) == count and set(statuses) == {"done"}:
             return
         await asyncio.sleep(0.05)
@@ -206,7 +210,7 @@ async def test_a_crash_mid_handling_is_resumed_on_restart(
         server.user_sends_text(TEEN, SUICIDAL)
         await server.wait_until_consumed(timeout=20.0)  # Telegram is done with it: only our journal has it
         async with tg.app.sessions() as session:
-            row = await session.scalar(select(InboundUpdate))
+            row = await session.scalar(select(InboxEntry))
         assert row is not None and row.status == "received" and row.payload
     finally:
         proc.kill()
@@ -218,7 +222,7 @@ async def test_a_crash_mid_handling_is_resumed_on_restart(
     assert "#1" in card.text
     assert "112" in tg.texts_to(TEEN)[0] and len(tg.texts_to(TEEN)) == 1
     async with tg.app.sessions() as session:
-        row = await session.scalar(select(InboundUpdate))
+        row = await session.scalar(select(InboxEntry))
     assert row is not None and row.status == "done" and row.payload is None
 
 
@@ -236,7 +240,7 @@ async def test_a_flood_of_start_opens_nothing_and_holds_up_no_one(tg: TG) -> Non
     assert server.topics == {} and tg.staff_messages() == []
     assert server.flood_rejections == []
     async with tg.app.sessions() as session:
-        statuses = set(await session.scalars(select(InboundUpdate.status)))
+        statuses = set(await session.scalars(select(InboxEntry.status)))
         cases = await session.scalar(select(func.count()).select_from(Case).where(Case.status != "bot"))
     assert statuses == {"done"} and cases == 0
 
@@ -314,7 +318,7 @@ WEBHOOK = f"http://127.0.0.1:{WEBHOOK_PORT}/telegram/hook"
             "settings": {
                 "telegram_webhook_url": WEBHOOK,
                 "telegram_webhook_secret": "s3cret_Token-1",
-                "telegram_webhook_listen": ("127.0.0.1", WEBHOOK_PORT),
+                "http_listen": ("127.0.0.1", WEBHOOK_PORT),  # the bot's one HTTP server
             }
         }
     ],
@@ -355,6 +359,8 @@ async def test_full_case_on_postgresql(
         assert "Qorxuram" in env.staff_messages(card.thread_id)[-1].text
         assert env.texts_to(TEEN)[-1] == content.t("relay.prefix", "az", text="Buradayam")
         server.staff_presses(winner, card.message_id, "close:1")
+        await env.idle()
+        server.staff_presses(winner, card.message_id, "out:1:0")
         await env.idle()
         assert server.topics[card.thread_id].closed
         assert all(r.status == "sent" for r in await outbox_rows(env))

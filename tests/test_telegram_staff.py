@@ -32,7 +32,9 @@ async def test_two_counsellors_claim_at_once_one_wins(tg: TG) -> None:
     assert len(won) == 1
     winner = won[0]
     loser = 502 if winner == 501 else 501
-    assert answers[loser].text == content.t("staff.already_claimed", "az", case=1, name=f"Staff {winner}")
+    assert answers[loser].text == content.t(
+        "staff.refused.already_claimed", "az", case=1, name=f"Staff {winner}"
+    )
     assert f"Staff {winner}" in server.message(tg.staff, card.message_id).text
     joined = [t for t in tg.texts_to(42) if t == content.t("relay.joined", "az", "unknown")]
     assert len(joined) == 1
@@ -122,14 +124,26 @@ async def test_release_puts_the_case_back_and_close_from_the_card(tg: TG) -> Non
     await tg.idle()
     server.staff_presses(502, server.message(tg.staff, card.message_id).message_id, "release:1")
     await tg.idle()
-    assert server.callback_answers[-1].text == content.t("staff.not_assignee", "az", case=1, name="Staff 501")
+    assert server.callback_answers[-1].text == content.t(
+        "staff.refused.not_assignee", "az", case=1, name="Staff 501"
+    )
     server.staff_presses(501, card.message_id, "release:1")
     await tg.idle()
-    assert buttons(server.message(tg.staff, card.message_id)) == ["claim:1", "close:1"]
+    assert buttons(server.message(tg.staff, card.message_id)) == ["claim:1"]
+    # an unclaimed crisis case cannot be closed with one tap (a forged or old button is refused)
+    server.staff_presses(502, card.message_id, "close:1", strict=False)
+    await tg.idle()
+    assert server.callback_answers[-1].text == content.t("staff.refused.claim_first", "az", case=1)
+    assert (await tg.app.desk.case(1)).status == "queued"
+    server.staff_presses(502, card.message_id, "claim:1")
+    await tg.idle()
     server.staff_presses(502, card.message_id, "close:1")
+    await tg.idle()
+    server.staff_presses(502, card.message_id, "out:1:4")  # referred to social services
     await tg.idle()
     assert server.callback_answers[-1].text == content.t("staff.done.close", "az", case=1)
     assert server.topics[card.thread_id].closed
+    assert (await tg.app.desk.case(1)).outcome == "social_services"
 
 
 async def test_report_command_in_the_staff_chat(tg: TG) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.channels.terminal import run_jsonl, run_staff
-from bot.storage.models import Message
+from bot.storage.models import Case, Message
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,12 +84,17 @@ async def test_jsonl_forget(sqlite_app: App) -> None:
 async def test_staff_console_claims_replies_and_closes(sqlite_app: App) -> None:
     await jsonl(sqlite_app, {"user": "teen", "text": "insanla danışmaq istəyirəm"})
     out = io.StringIO()
-    script = io.StringIO(
-        "queue\nclaim 1\nreply 1 Salam, mən məsləhətçiyəm.\nclose 1\nclaim 1\nshow 1\nbogus\nquit\n"
-    )
+    commands = ["queue", "claim 1", "reply 1 Salam, mən məsləhətçiyəm.", "claim 1", "close 1"]
+    script = io.StringIO("\n".join([*commands, "close 1 advice", "show 1", "bogus", "quit"]) + "\n")
     assert await run_staff(sqlite_app, "Aynur", stdin=script, stdout=out, lang="en") == 0
     text = out.getvalue()
-    assert "#1" in text and "is yours" in text and "closed" in text and "Usage" in text
+    assert "#1" in text and "is yours" in text and "Usage" in text
+    assert "#1 is already yours." in text  # claiming twice: it is you who has it
+    assert "How did #1 end?" in text and "family_meeting" in text  # close asks for the outcome
+    assert "#1 closed." in text
+    async with sqlite_app.sessions() as s:
+        case = await s.get(Case, 1)
+    assert (case.status, case.outcome, case.closed_by) == ("closed", "advice", "Aynur")
     delivered = await jsonl(sqlite_app)  # drains what the counsellor sent
     assert any("Salam, mən məsləhətçiyəm." in m.get("text", "") for m in delivered)
     assert all("Aynur" not in m.get("text", "") for m in delivered)

@@ -1,23 +1,38 @@
 """The terminal channel: try the whole loop without Telegram.
 
-- ``chat``: an interactive chat; buttons are numbered, type the number to press one.
+- ``chat``: an interactive chat; the latest message's buttons are numbered, type the number to press one.
 - ``chat --jsonl``: one JSON object per line in, one per line out (for tests and content authors).
-- ``staff``: a counsellor console over the same database (queue, claim, reply, close).
+- ``staff``: a counsellor console over the same database (queue, claim, reply, close with an outcome),
+  which also shows what the Telegram staff chat would: new cases, rises of risk, people who left,
+  reminders for unclaimed crisis cases.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import sys
 from typing import Any, TextIO
 
+from bot import lifecycle
 from bot.app import App
-from bot.domain import Inbound, Outcome
-from bot.outbox import Delivery
-from bot.staff import REASON_KEYS, CaseView, StaffMember
+from bot.deliveries import CaseNote, MediaToPerson, Reminder, ToPerson, Withdraw
+from bot.domain import CloseOutcome, Inbound, Outcome, Risk, StaffMember
+from bot.jobs import CoreJobs, describe
+from bot.staff import CaseView, refusal_text
+from bot.storage.models import utcnow
+from bot.storage.outbox import Delivery
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "terminal"
+STAFF_CHANNEL = "console"
+MAX_LINE = 1_000_000  # characters of one JSON line
+MAX_ID = 64
+MAX_MEDIA = 32
+MAX_LANG = 16
 
 
 def _write(out: TextIO, obj: dict[str, Any]) -> None:
@@ -25,31 +40,96 @@ def _write(out: TextIO, obj: dict[str, Any]) -> None:
     out.flush()
 
 
-async def deliver(app: App, emit: Any) -> int:
-    """Deliver everything due for the terminal channel through ``emit(delivery)``."""
+async def deliver(app: App, emit: Any, target: str = "person", channel: str = CHANNEL) -> int:
+    """Deliver everything due for a terminal channel through ``emit(delivery)``."""
     count = 0
     while True:
-        batch = await app.outbox.due(CHANNEL, limit=100, target="person")
+        batch = await app.outbox.due(channel, limit=100, target=target)
         if not batch:
             return count
         for item in batch:
             emit(item)
-            await app.outbox.sent(item.id)
             count += 1
+        await app.outbox.sent_many([(item.id, None) for item in batch])
 
 
 # ---- jsonl -------------------------------------------------------------------------------------
+class BadLine(ValueError):
+    pass
+
+
+def _string(obj: dict[str, Any], key: str, limit: int | None = None, ids: bool = False) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if ids and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise BadLine(f'"{key}" must be a string' + (" or an integer" if ids else ""))
+    if limit is not None and len(value) > limit:
+        raise BadLine(f'"{key}" is longer than {limit} characters')
+    if ids and (not value or not value.isprintable()):
+        raise BadLine(f'"{key}" must be printable and not empty')
+    return value
+
+
+def parse_line(line: str) -> Inbound:
+    """One input line -> the engine's Inbound, or BadLine with a clear reason."""
+    if len(line) > MAX_LINE:
+        raise BadLine(f"line longer than {MAX_LINE} characters")
+    try:
+        obj = json.loads(line)
+    except RecursionError:
+        raise BadLine("JSON nested too deeply") from None
+    except ValueError as exc:
+        raise BadLine(f"not JSON: {exc.msg}") from None
+    if not isinstance(obj, dict):
+        raise BadLine("expected a JSON object")
+    user = _string(obj, "user", MAX_ID, ids=True)
+    if user is None:
+        raise BadLine('"user" is required (a string or an integer)')
+    text = _string(obj, "text")
+    button = _string(obj, "button", 256)
+    media = _string(obj, "media", MAX_MEDIA)
+    given = [k for k, v in (("text", text), ("button", button), ("media", media)) if v is not None]
+    if not given:
+        raise BadLine('one of "text", "button" or "media" is required')
+    if len(given) > 1 and given != ["text", "media"]:
+        raise BadLine(f"give one of {', '.join(given)}, not both (a button press carries no text)")
+    return Inbound(
+        channel=CHANNEL,
+        user_id=user,
+        text=text,
+        button=button,
+        media=media,
+        language_hint=_string(obj, "lang", MAX_LANG),
+        external_id=_string(obj, "id", MAX_ID, ids=True),
+    )
+
+
+def jsonl_message(item: Delivery) -> dict[str, Any]:
+    payload = item.payload
+    if isinstance(payload, MediaToPerson):
+        return {
+            "to": item.address,
+            "text": payload.label,
+            "buttons": [],
+            "kind": "media",
+            "media": payload.media,
+        }
+    assert isinstance(payload, ToPerson)
+    message: dict[str, Any] = {
+        "to": item.address,
+        "text": payload.text,
+        "buttons": [{"text": b.text, "data": b.data} for b in payload.flat_buttons()],
+    }
+    if payload.relay:
+        message["kind"] = "relay"
+    return message
+
+
 async def run_jsonl(app: App, stdin: TextIO, stdout: TextIO) -> int:
     """``{"user": "u1", "text": "..."}`` or ``{"user": "u1", "button": "<payload>"}`` per line."""
-
-    def emit(item: Delivery) -> None:
-        message: dict[str, Any] = {"to": item.address, "text": item.payload.get("text", "")}
-        buttons = [b for row in item.payload.get("buttons") or [] for b in row]
-        message["buttons"] = buttons
-        if item.kind != "text":
-            message["kind"] = item.kind
-        _write(stdout, message)
-
     loop = asyncio.get_running_loop()
     line_no = 0
     while True:
@@ -60,50 +140,34 @@ async def run_jsonl(app: App, stdin: TextIO, stdout: TextIO) -> int:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("expected a JSON object")
-            user = obj.get("user")
-            if not isinstance(user, str | int) or str(user) == "":
-                raise ValueError('"user" is required (a string)')
-            text, button = obj.get("text"), obj.get("button")
-            if text is not None and not isinstance(text, str):
-                raise ValueError('"text" must be a string')
-            if button is not None and not isinstance(button, str):
-                raise ValueError('"button" must be a string')
-            if text is None and button is None and obj.get("media") is None:
-                raise ValueError('one of "text", "button" or "media" is required')
-        except ValueError as exc:
+            inbound = parse_line(line)
+        except BadLine as exc:
             _write(stdout, {"error": str(exc), "line": line_no})
             continue
-        outcome: Outcome = await app.engine.handle(
-            Inbound(
-                channel=CHANNEL,
-                user_id=str(user),
-                text=text,
-                button=button,
-                media=obj.get("media"),
-                language_hint=obj.get("lang"),
-                external_id=str(obj["id"]) if obj.get("id") is not None else None,
-            )
-        )
-        await deliver(app, emit)
+        try:
+            outcome: Outcome = await app.engine.handle(inbound)
+        except Exception as exc:  # one bad line never ends the run
+            log.error("line %d could not be handled: %s", line_no, describe(exc))
+            _write(stdout, {"error": "not handled: internal error", "line": line_no})
+            continue
+        await deliver(app, lambda item: _write(stdout, jsonl_message(item)))
         for event in outcome.events:
             _write(stdout, event.as_dict())
-    await deliver(app, emit)
+    await deliver(app, lambda item: _write(stdout, jsonl_message(item)))
     return 0
 
 
 # ---- interactive chat --------------------------------------------------------------------------
 async def run_chat(app: App, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    """Only the latest message's buttons are numbered and pressable, so a number never means two things."""
     buttons: list[str] = []
 
     def emit(item: Delivery) -> None:
-        stdout.write("\n🤖 " + item.payload.get("text", "").replace("\n", "\n   ") + "\n")
-        flat = [b for row in item.payload.get("buttons") or [] for b in row]
-        if flat:
+        message = jsonl_message(item)
+        stdout.write("\n🤖 " + message["text"].replace("\n", "\n   ") + "\n")
+        if message["buttons"]:
             buttons.clear()
-            for i, b in enumerate(flat, 1):
+            for i, b in enumerate(message["buttons"], 1):
                 buttons.append(b["data"])
                 stdout.write(f"   [{i}] {b['text']}\n")
         stdout.flush()
@@ -111,9 +175,10 @@ async def run_chat(app: App, user: str, stdin: TextIO = sys.stdin, stdout: TextI
     async def poll() -> None:  # a counsellor may answer from another terminal
         while True:
             await asyncio.sleep(1.0)
-            if await deliver(app, emit):
-                stdout.write("> ")
-                stdout.flush()
+            with contextlib.suppress(Exception):
+                if await deliver(app, emit):
+                    stdout.write("> ")
+                    stdout.flush()
 
     stdout.write(app.content.t("cli.chat_intro") + "\n")
     poller = asyncio.create_task(poll())
@@ -131,9 +196,14 @@ async def run_chat(app: App, user: str, stdin: TextIO = sys.stdin, stdout: TextI
             button = None
             if line.strip().isdigit() and 0 < int(line.strip()) <= len(buttons):
                 button = buttons[int(line.strip()) - 1]
-            await app.engine.handle(
-                Inbound(channel=CHANNEL, user_id=user, text=None if button else line, button=button)
-            )
+            buttons.clear()
+            try:
+                await app.engine.handle(
+                    Inbound(channel=CHANNEL, user_id=user, text=None if button else line, button=button)
+                )
+            except Exception as exc:
+                log.error("could not handle the message: %s", describe(exc))
+                stdout.write(app.content.t("error.internal") + "\n")
             await deliver(app, emit)
     finally:
         poller.cancel()
@@ -141,89 +211,224 @@ async def run_chat(app: App, user: str, stdin: TextIO = sys.stdin, stdout: TextI
 
 
 # ---- staff console -----------------------------------------------------------------------------
-def _card(app: App, view: CaseView, lang: str) -> str:
-    from bot.storage.models import utcnow
+class Console:
+    """The counsellor console: commands from stdin, cases and alerts to stdout, in one language."""
 
-    t = app.content.t
-    waited = int(view.waiting_seconds(utcnow()) // 60)
-    lines = [
-        t(
-            "staff.card_title",
-            lang,
-            case=view.id,
-            priority=view.priority,
-            risk=t(f"staff.risk.{view.risk.value}", lang),
-        ),
-        t(
-            "staff.card_meta",
-            lang,
-            status=view.status,
-            category=app.content.category_label(view.category, lang),
-            topics=", ".join(app.content.topic_label(x, lang) for x in view.topics) or "-",
-            who=t(f"staff.who.{view.audience}", lang),
-            minutes=waited,
-        ),
-    ]
-    if view.signals:
-        lines.append(t("staff.card_signals", lang, signals="; ".join(s.label for s in view.signals[-5:])))
-    if view.assignee_name:
-        lines.append(t("staff.claimed_by", lang, name=view.assignee_name))
-    for sender, text in view.last_messages:
-        lines.append(f"  {t('staff.sender.' + sender, lang)}: {text[:300]}")
-    return "\n".join(lines)
+    def __init__(self, app: App, name: str, stdout: TextIO, lang: str = "az") -> None:
+        self.app = app
+        self.staff = StaffMember(id=f"console:{name}", name=name)
+        self.out = stdout
+        self.lang = lang
+
+    def t(self, key: str, **kw: Any) -> str:
+        return self.app.content.t(key, self.lang, **kw)
+
+    def write(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    # ---- what a case looks like ------------------------------------------------------------------
+    def card(self, view: CaseView) -> str:
+        content, t = self.app.content, self.t
+        status = t(f"staff.status.{view.status.value}", name=view.assignee_name or "?")
+        lines = [
+            t(
+                "staff.card_title",
+                case=view.id,
+                priority=view.priority,
+                risk=t(f"staff.risk.{view.risk.value}"),
+            ),
+            t(
+                "staff.card_meta",
+                status=status,
+                category=content.category_label(view.category, self.lang),
+                topics=", ".join(content.topic_label(x, self.lang) for x in view.topics) or "-",
+                who=t(f"staff.who.{view.audience}"),
+                minutes=int(view.waiting_seconds(utcnow()) // 60),
+            ),
+        ]
+        if view.person_left:
+            lines.append(t("staff.person_left"))
+        if view.signals:
+            labels = [content.signal_label(s, self.lang) for s in view.signals]
+            lines.append(t("staff.card_signals", signals="; ".join(dict.fromkeys(labels[-6:]))))
+        for sender, text in view.last_messages:
+            lines.append(f"  {t('staff.sender.' + sender)}: {text[:300]}")
+        return "\n".join(lines)
+
+    # ---- alerts from the staff outbox --------------------------------------------------------------
+    async def show_alerts(self) -> int:
+        shown: list[str] = []
+        items = await self.app.outbox.due(STAFF_CHANNEL, limit=100, target="staff")
+        for item in items:
+            text = await self.alert_text(item)
+            if text:
+                shown.append(text)
+        await self.app.outbox.sent_many([(item.id, None) for item in items])
+        for text in shown:
+            self.write("\n" + text)
+        return len(shown)
+
+    async def alert_text(self, item: Delivery) -> str | None:
+        payload = item.payload
+        case_id = item.case_id
+        if isinstance(payload, Withdraw):
+            return None
+        view = await self.app.desk.case(case_id, messages=3) if case_id else None
+        if view is None:
+            return None
+        if isinstance(payload, Reminder):
+            if view.status.value != "queued":
+                return None
+            minutes = int(view.waiting_seconds(utcnow()) // 60)
+            return "⏰ " + self.t(
+                "tg.reminder", case=view.id, risk=self.t(f"staff.risk.{view.risk.value}"), minutes=minutes
+            )
+        if isinstance(payload, CaseNote):
+            if payload.name == "case_opened":
+                return "🆕 " + self.card(view)
+            if payload.reason == lifecycle.Reason.RISK_RAISED:
+                previous = payload.event.get("previous_risk") or "none"
+                text = self.t(
+                    "staff.alert.raised",
+                    case=view.id,
+                    before=self.t(f"staff.risk.{previous}"),
+                    risk=self.t(f"staff.risk.{view.risk.value}"),
+                )
+                if payload.excerpt:
+                    text += "\n  › " + payload.excerpt[:300]
+                return "⚠️ " + text
+            if payload.reason == lifecycle.Reason.PERSON_LEFT:
+                return "🚪 " + self.t(
+                    "staff.alert.person_left", case=view.id, risk=self.t(f"staff.risk.{view.risk.value}")
+                )
+            return None
+        if hasattr(payload, "text") and view.open:
+            return f"💬 #{view.id} {self.t('staff.sender.person')}: {getattr(payload, 'text', '')[:300]}"
+        return None
+
+    # ---- commands ----------------------------------------------------------------------------------
+    def outcome_help(self, case_id: int) -> str:
+        lines = [self.t("staff.close.choose", case=case_id)]
+        for i, outcome in enumerate(lifecycle.COUNSELLOR_OUTCOMES, 1):
+            lines.append(f"  {i}. {outcome.value} — {self.t('outcome.' + outcome.value)}")
+        return "\n".join(lines)
+
+    def parse_outcome(self, raw: str) -> CloseOutcome | None:
+        if raw.isdigit() and 0 < int(raw) <= len(lifecycle.COUNSELLOR_OUTCOMES):
+            return lifecycle.COUNSELLOR_OUTCOMES[int(raw) - 1]
+        try:
+            outcome = CloseOutcome(raw)
+        except ValueError:
+            return None
+        return outcome if outcome in lifecycle.COUNSELLOR_OUTCOMES else None
+
+    async def command(self, line: str) -> bool:
+        """Run one console command; False to quit."""
+        cmd, _, rest = line.strip().partition(" ")
+        arg, _, text = rest.partition(" ")
+        case_id = int(arg) if arg.isascii() and arg.isdigit() and len(arg) < 18 else None
+        desk = self.app.desk
+        if cmd in ("quit", "exit"):
+            return False
+        if not cmd:
+            return True
+        if cmd in ("queue", "q", "/queue"):
+            views = await desk.queue()
+            self.write("\n\n".join(self.card(v) for v in views) or self.t("staff.queue_empty"))
+            return True
+        if cmd in ("claim", "show", "reply", "close", "release", "review") and case_id is None:
+            self.write(self.t("staff.usage"))
+            return True
+        assert case_id is not None or cmd not in ("claim", "show", "reply", "close", "release", "review")
+        if cmd == "show":
+            view = await desk.case(case_id, messages=20)  # type: ignore[arg-type]
+            self.write(self.card(view) if view else self.t("staff.refused.not_found", case=case_id))
+            return True
+        if cmd == "claim":
+            result = await desk.claim(case_id, self.staff)  # type: ignore[arg-type]
+        elif cmd == "reply":
+            result = await desk.reply(case_id, self.staff, text=text)  # type: ignore[arg-type]
+        elif cmd == "release":
+            result = await desk.release(case_id, self.staff)  # type: ignore[arg-type]
+        elif cmd == "close":
+            words = text.split()
+            outcome = self.parse_outcome(words[0]) if words else None
+            result = await desk.close(case_id, self.staff, outcome)  # type: ignore[arg-type]
+            if result.refusal == lifecycle.Refusal.OUTCOME_NEEDED:
+                self.write(self.outcome_help(case_id))  # type: ignore[arg-type]
+                return True
+            if result.ok:
+                self.write(self.t("staff.done.close", case=case_id))
+                if len(words) > 1:
+                    await self.review(case_id, words[1:])  # type: ignore[arg-type]
+                else:
+                    self.write(self.t("staff.review.ask_console", case=case_id))
+                return True
+        elif cmd == "review":
+            await self.review(case_id, text.split())  # type: ignore[arg-type]
+            return True
+        else:
+            self.write(self.t("staff.usage"))
+            return True
+        if result.ok:
+            self.write(self.t(f"staff.done.{cmd}", case=case_id))
+        elif not result.duplicate:
+            self.write(refusal_text(self.app.content, result, case_id, self.lang, self.staff))  # type: ignore[arg-type]
+        return True
+
+    async def review(self, case_id: int, words: list[str]) -> None:
+        risk = next((w for w in words if w in {r.value for r in Risk}), None)
+        category = next((w for w in words if w in self.app.content.taxonomy["categories"]), None)
+        if risk is None and category is None:
+            self.write(self.t("staff.review.ask_console", case=case_id))
+            return
+        result = await self.app.desk.review(case_id, self.staff, risk=risk, category=category)
+        if result.ok:
+            self.write(self.t("staff.review.done", case=case_id))
+        else:
+            self.write(refusal_text(self.app.content, result, case_id, self.lang, self.staff))
 
 
 async def run_staff(
     app: App, name: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, lang: str = "az"
 ) -> int:
-    staff = StaffMember(id=f"terminal:{name}", name=name)
-    t = app.content.t
-    stdout.write(t("staff.console_intro", lang) + "\n")
+    console = Console(app, name, stdout, lang)
+    jobs = CoreJobs(app) if app.settings.staff_channel == STAFF_CHANNEL else None
+    console.write(console.t("staff.console_intro"))
+
+    async def alerts() -> None:
+        while True:
+            try:
+                if jobs is not None:
+                    await jobs.tick()
+                await console.show_alerts()
+            except Exception as exc:  # the database may be away for a moment
+                log.error("console alerts failed: %s", describe(exc))
+            await asyncio.sleep(1.0)
+
+    watcher = asyncio.create_task(alerts())
     loop = asyncio.get_running_loop()
-    while True:
-        stdout.write("staff> ")
-        stdout.flush()
-        line = await loop.run_in_executor(None, stdin.readline)
-        if not line:
-            return 0
-        cmd, _, rest = line.strip().partition(" ")
-        arg, _, text = rest.partition(" ")
-        case_id = int(arg) if arg.isdigit() else None
-        if cmd in ("quit", "exit"):
-            return 0
-        if cmd in ("queue", "q", "/queue"):
-            views = await app.desk.queue()
-            stdout.write(
-                ("\n\n".join(_card(app, v, lang) for v in views) or t("staff.queue_empty", lang)) + "\n"
-            )
-            continue
-        if cmd in ("claim", "show", "reply", "close", "release") and case_id is None:
-            stdout.write(t("staff.usage", lang) + "\n")
-            continue
-        if cmd == "show":
-            view = await app.desk.case(case_id, messages=20)
-            stdout.write((_card(app, view, lang) if view else t("staff.not_found", lang)) + "\n")
-            continue
-        if cmd == "claim":
-            result = await app.desk.claim(case_id, staff)
-        elif cmd == "reply":
-            result = await app.desk.reply(case_id, staff, text=text)
-        elif cmd == "close":
-            result = await app.desk.close(case_id, staff)
-        elif cmd == "release":
-            result = await app.desk.release(case_id, staff)
-        else:
-            stdout.write(t("staff.usage", lang) + "\n")
-            continue
-        if result.ok:
-            stdout.write(t(f"staff.done.{cmd}", lang, case=case_id) + "\n")
-        else:
-            stdout.write(
-                t(
-                    REASON_KEYS.get(result.reason, "staff.not_open"),
-                    lang,
-                    case=case_id,
-                    name=result.holder or "?",
-                )
-                + "\n"
-            )
+    try:
+        await console.show_alerts()
+        while True:
+            console.out.write("staff> ")
+            console.out.flush()
+            line = await loop.run_in_executor(None, stdin.readline)
+            if not line:
+                break
+            try:
+                if not await console.command(line):
+                    break
+            except Exception as exc:
+                log.error("console command failed: %s", describe(exc))
+                console.write(console.t("staff.failed"))
+        with contextlib.suppress(Exception):
+            await console.show_alerts()
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(BaseException):
+            await watcher
+        if jobs is not None:
+            await jobs.stop()
+    return 0

@@ -1,15 +1,14 @@
 """Conversation flows and the router that picks one for each message.
 
-Button payloads are short strings ``name`` or ``name:arg:arg`` (at most 64 bytes, Telegram's limit).
-A payload is honoured only if this conversation offered it, or it is one of the always-valid ones.
+A button is honoured only if this conversation offered it, or it is one of the always-valid ones
+(``bot.payloads.ALWAYS_VALID``); its payload is decoded into a typed value first.
 """
 
 from __future__ import annotations
 
+from bot import lifecycle, payloads
 from bot.flows import crisis, forget, handoff, menu, relay, selfhelp, triage_answer, welcome
 from bot.flows.base import Turn
-
-ALWAYS_VALID = {"menu", "human", "lang", "forget", "topics", "lang:az", "lang:ru", "lang:en"}
 
 COMMANDS = {
     "/start": welcome.start,
@@ -25,65 +24,76 @@ COMMANDS = {
 }
 
 
-async def route(turn: Turn, text: str, button: str | None) -> None:
-    if button is not None:
-        await _button(turn, button)
+async def route(turn: Turn) -> None:
+    if turn.inbound.button is not None:
+        await _button(turn, turn.inbound.button)
         return
-    if turn.inbound.media and not text:
+    if turn.inbound.media and not turn.text:
         await relay.media(turn)
         return
-    if not text:
+    if not turn.text:
         turn.say_key("error.empty", [turn.human_button(), turn.menu_button()])
         return
-    if text.startswith("/"):
-        command = text.split()[0].split("@")[0].lower()
+    if turn.text.startswith("/"):
+        command = turn.text.split()[0].split("@")[0].lower()
         handler = COMMANDS.get(command)
         if handler is not None:
             await handler(turn)
             return
-        if turn.case.status != "claimed":  # in a live conversation it is just words for the counsellor
+        if not lifecycle.is_claimed(turn.case):  # in a live conversation it is words for the counsellor
             turn.say_key("error.unknown_command", [turn.menu_button()])
             return
-    await triage_answer.free_text(turn, text)
+    await triage_answer.free_text(turn)
 
 
 async def _button(turn: Turn, data: str) -> None:
-    if data not in ALWAYS_VALID and not turn.offered(data):
+    payload = payloads.decode(data)
+    if payload is None or (data not in payloads.ALWAYS_VALID and not turn.offered(data)):
         turn.say_key("error.unknown_button", [turn.human_button(), turn.menu_button()])
         return
-    name, _, arg = data.partition(":")
-    if name == "lang":
-        if arg:
-            await welcome.set_language(turn, arg)
-        else:
+    match payload:
+        case payloads.SetLanguage(code=code):
+            await welcome.set_language(turn, code)
+        case payloads.ChooseLanguage():
             await welcome.ask_language(turn)
-    elif name == "who":
-        await welcome.set_who(turn, arg)
-    elif name == "gender":
-        await welcome.set_gender(turn, arg)
-    elif name == "menu":
-        await menu.show(turn)
-    elif name == "topics":
-        await menu.topics(turn)
-    elif name == "human":
-        await handoff.request(turn)
-    elif name == "art":
-        await selfhelp.step(turn, arg)
-    elif name == "artfb":
-        await selfhelp.feedback(turn, arg)
-    elif name == "safe":
-        await crisis.safety_answer(turn, safe=arg == "yes")
-    elif name == "forget":
-        await forget.answer(turn, arg)
-    elif name == "fb":
-        verdict = arg.partition(":")[0]
-        if turn.case.feedback is None and verdict in ("yes", "no"):
-            turn.case.feedback = verdict
+        case payloads.Who(value=value):
+            await welcome.set_who(turn, value)
+        case payloads.Gender(value=value):
+            await welcome.set_gender(turn, value)
+        case payloads.Menu():
+            await menu.show(turn)
+        case payloads.Topics() | payloads.MoreTopics():
+            await menu.topics(turn)
+        case payloads.Human():
+            await handoff.request(turn)
+        case payloads.ArticleStep():
+            await selfhelp.step(turn, payload)
+        case payloads.ArticleFeedback():
+            await selfhelp.feedback(turn, payload)
+        case payloads.Safety(safe=safe):
+            await crisis.safety_answer(turn, safe=safe)
+        case payloads.Forget():
+            await forget.ask(turn)
+        case payloads.ForgetAnswer(answer=answer):
+            await forget.answer(turn, answer)
+        case payloads.CaseFeedback(helpful=helpful):
+            case_feedback(turn, helpful)
+        case payloads.Talk():
+            turn.say_key("prompt.tell_me", [turn.human_button()])
+        case _:  # offered once but no longer understood (e.g. after an update of the bot)
+            turn.say_key("error.unknown_button", [turn.human_button(), turn.menu_button()])
+
+
+def case_feedback(turn: Turn, helpful: bool) -> None:
+    """ "Did this help?" after a counsellor closed the case. A "no" gets the next step at once."""
+    case = turn.case
+    if case.feedback is None:
+        case.feedback = "yes" if helpful else "no"
+    if helpful:
         turn.say_key("close.feedback_thanks")
-    elif name == "talk":
-        turn.say_key("prompt.tell_me", [turn.human_button()])
-    else:  # offered once but no longer understood (e.g. after an update of the bot)
-        turn.say_key("error.unknown_button", [turn.human_button(), turn.menu_button()])
+        return
+    key = "close.feedback_sorry_crisis" if lifecycle.risk(case).escalates else "close.feedback_sorry"
+    turn.say_key(key, [turn.human_button()])
 
 
 __all__ = ["route"]

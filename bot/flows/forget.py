@@ -1,29 +1,38 @@
-"""/forget: delete the person's messages and profile, keep only anonymous counts, and say so."""
+"""/forget: delete the person's messages and profile, keep only anonymous counts, and say so.
+
+During an open urgent or imminent case the confirmation says plainly that the counsellor will then
+not be able to write back, and offers to wait for the counsellor first.
+"""
 
 from __future__ import annotations
 
-from bot.cases import OPEN_STATUSES
+from bot import lifecycle
 from bot.flows.base import Turn
+from bot.payloads import ForgetAnswer
+
+
+def _at_risk(turn: Turn) -> bool:
+    return lifecycle.is_open(turn.case) and lifecycle.risk(turn.case).escalates
 
 
 async def ask(turn: Turn) -> None:
-    turn.say_key(
-        "forget.confirm",
-        [turn.button("btn.forget_yes", "forget:yes"), turn.button("btn.forget_no", "forget:no")],
-    )
+    turn.state.forget_pending = True
+    yes = turn.button("btn.forget_yes", ForgetAnswer("yes"))
+    no = turn.button("btn.forget_no", ForgetAnswer("no"))
+    if _at_risk(turn):
+        wait = turn.button("btn.forget_wait", ForgetAnswer("wait"))
+        turn.say_key("forget.confirm_at_risk", [wait], [yes, no])
+        return
+    turn.say_key("forget.confirm", [yes, no])
 
 
-async def answer(turn: Turn, arg: str) -> None:
-    if arg == "yes":
-        case = turn.case
-        if case.status in OPEN_STATUSES:
-            case.status = "closed"
-            case.closed_at = turn.now
-            case.closed_by = "forget"
-            turn.emit("case_closed")
+async def answer(turn: Turn, answer: str) -> None:
+    turn.state.forget_pending = False
+    if answer == "yes":
+        turn.apply(lifecycle.forget(turn.case, turn.now))
         turn.say_key("forget.done")
-        turn.forgotten = True
-    elif arg == "no":
-        turn.say_key("forget.cancelled", [turn.menu_button()])
+        turn.forget = True
+    elif answer == "wait":
+        turn.say_key("forget.waiting")
     else:
-        await ask(turn)
+        turn.say_key("forget.cancelled", [turn.menu_button()])

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from bot.cases import enqueue
+from bot import lifecycle
+from bot.flows import relay
 from bot.flows.base import Turn
 
 
 async def request(turn: Turn) -> None:
-    case = turn.case
-    if case.status == "claimed":
+    if lifecycle.is_claimed(turn.case):
         turn.say_key("handoff.already_claimed")
         return
-    kind = enqueue(case, turn.now, "request")
-    if kind == "case_opened":
-        turn.emit(kind)
+    change = turn.apply(lifecycle.request_counsellor(turn.case, turn.now))
+    if change.opened:
         turn.say_key("handoff.queued")
-        turn.set_state(last_hold_at=turn.now.timestamp())
+        turn.state.hold_at = turn.now.timestamp()
         return
-    if kind:
-        turn.emit(kind)
-    turn.say_key("handoff.already_queued")
+    await relay.hold(turn)

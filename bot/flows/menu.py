@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.flows.base import Turn
+from bot.flows.selfhelp import open_button
+from bot.payloads import ChooseLanguage, Forget, Talk, Topics
 
 MENU_TOPICS = (
     "loneliness",
@@ -23,9 +25,9 @@ MENU_TOPICS = (
 async def show(turn: Turn) -> None:
     turn.say_key(
         "menu.text",
-        [turn.button("btn.talk", "talk"), turn.button("btn.topics", "topics")],
+        [turn.button("btn.talk", Talk()), turn.button("btn.topics", Topics())],
         [turn.human_button()],
-        [turn.button("btn.language", "lang"), turn.button("btn.forget", "forget")],
+        [turn.button("btn.language", ChooseLanguage()), turn.button("btn.forget", Forget())],
     )
 
 
@@ -35,12 +37,12 @@ async def help_(turn: Turn) -> None:
 
 
 async def topics(turn: Turn) -> None:
-    content = turn.engine.content
     buttons = []
+    seen: set[str] = set()
     for topic in MENU_TOPICS:
-        article = content.article_for_topics((topic,))
-        if article is not None and all(b.data != f"art:{article.id}:0" for b in buttons):
-            title = article.title.get(turn.lang) or article.title["az"]
-            buttons.append(turn.button("btn.article", f"art:{article.id}:0", title=title))
+        article = turn.content.article_for_topics((topic,))
+        if article is not None and article.id not in seen:
+            seen.add(article.id)
+            buttons.append(open_button(turn, article))
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     turn.say_key("topics.text", *rows, [turn.human_button()])

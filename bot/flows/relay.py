@@ -1,28 +1,37 @@
-"""Live conversation: while a case is open, the person's messages go on to the counsellor."""
+"""While a case is open the person's messages go on to the counsellors, and the person is never left
+wondering: every message while waiting is answered with their place in the queue and the wait."""
 
 from __future__ import annotations
 
-from bot.cases import OPEN_STATUSES
+from bot import lifecycle
 from bot.flows.base import Turn
 
-HOLD_EVERY_SECONDS = 180  # while waiting, a short "they are coming" at most this often
 
-
-async def waiting(turn: Turn) -> None:
-    """The case is queued: keep the message for the counsellor and keep the person company."""
+async def hold(turn: Turn, with_safety: bool = False) -> None:
+    """The case waits for a counsellor: the message goes to them, and the person hears where they are."""
     turn.relay_to_staff = True
-    last = turn.state.get("last_hold_at")
-    if last is None or turn.now.timestamp() - float(last) >= HOLD_EVERY_SECONDS:
-        turn.say_key("handoff.waiting")
-        turn.set_state(last_hold_at=turn.now.timestamp())
+    info = await turn.queue_info()
+    if info is None:
+        position = turn.t("wait.position.unknown")
+    elif info.position <= 1:
+        position = turn.t("wait.position.next")
+    else:
+        position = turn.t("wait.position.ahead", ahead=info.position - 1)
+    if info is None or info.minutes is None:
+        eta = turn.t("wait.eta.unknown")
+    else:
+        eta = turn.t("wait.eta.minutes", minutes=max(1, info.minutes))
+    key = "wait.crisis" if with_safety or lifecycle.risk(turn.case).escalates else "wait.text"
+    turn.say_key(key, position=position, eta=eta)
+    turn.state.hold_at = turn.now.timestamp()
 
 
 async def media(turn: Turn) -> None:
     """A photo, voice note, sticker or file: relayed in a live conversation, otherwise words please."""
-    if turn.case.status == "claimed":
+    if lifecycle.is_claimed(turn.case):
         turn.relay_to_staff = True
         return
-    if turn.case.status in OPEN_STATUSES:
-        await waiting(turn)
+    if lifecycle.is_open(turn.case):
+        await hold(turn)
         return
     turn.say_key("media.please_write", [turn.human_button()])

@@ -1,33 +1,90 @@
-"""Database engine, sessions and migrations (one place that knows how to connect)."""
+"""The database: one place that knows how to connect, how a transaction starts, and the migrations.
+
+``Database.write()`` is a transaction that may change things. On PostgreSQL rows that must not change
+under it are taken with ``SELECT ... FOR UPDATE`` (``Database.locked``); on SQLite a write
+transaction starts with ``BEGIN IMMEDIATE``, so it holds the database's write lock from its first
+read and no other writer can change what it read (SQLite's default would begin only at the first
+write, after the reads). ``Database.read()`` is a plain snapshot for reading.
+
+SQLite is the embedded single-process default: the files are private to the owner (0700 / 0600),
+deleted rows are overwritten (``secure_delete``), and one running bot holds a lock file so a second
+one is refused. PostgreSQL is for production and several replicas: migrations run under an advisory
+lock, so replicas started together migrate once.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql import Select
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x48_454C_50  # "HELP": the advisory lock id replicas take around migrations
+IMMEDIATE = "helpline_sqlite_immediate"
+
+
+class AlreadyRunning(RuntimeError):
+    """Another bot process already uses this SQLite database."""
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    if not database_url.startswith("sqlite"):
+        return None
+    path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
+    return Path(path) if path and path != ":memory:" else None
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (and its folder) readable by the owner only."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):
+            if name.exists() and name.stat().st_mode & 0o077:
+                name.chmod(0o600)
+
+
+def private_dir(path: Path) -> None:
+    """The bot's own data folder (DATA_DIR): created, or made, readable by the owner only."""
+    path.mkdir(parents=True, mode=0o700, exist_ok=True)
+    with contextlib.suppress(OSError):
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
 
 
 def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    path = sqlite_path(database_url)
     if database_url.startswith("sqlite"):
-        path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path is not None:
+            _private_file(path)
         engine = create_async_engine(database_url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # transactions are begun by the "begin" hook below
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            immediate = conn.get_execution_options().get(IMMEDIATE)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -36,8 +93,75 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(database_url, **kwargs)
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Database:
+    """The engine and its two kinds of transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self.sessions = session_factory(engine)
+        writer = engine.execution_options(**{IMMEDIATE: True}) if self.is_sqlite else engine
+        self._writer = session_factory(writer)
+
+    @classmethod
+    def connect(cls, database_url: str, **kwargs: Any) -> Database:
+        return cls(make_engine(database_url, **kwargs))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that changes things: committed at the end, rolled back on an error."""
+        async with self._writer() as session, session.begin():
+            yield session
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    def locked(self, query: Select[Any]) -> Select[Any]:
+        """``query`` taking its rows for this transaction (SQLite: the whole write transaction is)."""
+        return query if self.is_sqlite else query.with_for_update()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class ProcessLock:
+    """Held by a running bot on a SQLite database: a second one is refused (one clear line)."""
+
+    def __init__(self, database_url: str) -> None:
+        path = sqlite_path(database_url)
+        self.path = path.with_name(path.name + ".lock") if path is not None else None
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise AlreadyRunning(
+                f"another bot process is already running on {self.path.with_suffix('')}; SQLite is for one "
+                "process: stop it, or use PostgreSQL (DATABASE_URL) to run several"
+            ) from None
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -49,14 +173,35 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (runs on start and with ``python -m bot db upgrade``)."""
+    """Bring the schema to ``revision`` (on start and with ``python -m bot db upgrade``).
+
+    On PostgreSQL the migration runs under an advisory lock in its own transaction: replicas started
+    at the same moment wait for each other, and the later ones find the schema already current.
+    """
 
     def _run(sync_conn: Any) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, revision)
 
+    if engine.dialect.name == "sqlite":
+        # Tables are rebuilt by copying (SQLite cannot drop a column in place); with foreign keys on,
+        # dropping the old table would cascade. They are switched off outside the transaction
+        # (SQLite ignores the pragma inside one), checked afterwards, and switched on again.
+        async with engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            await raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                async with conn.begin():
+                    await conn.run_sync(_run)
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).first()
+                    if broken is not None:
+                        raise RuntimeError(f"migration left a broken foreign key: {tuple(broken)}")
+            finally:
+                await raw.execute("PRAGMA foreign_keys=ON")
+        return
     async with engine.begin() as conn:
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_run)
 
 

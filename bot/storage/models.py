@@ -114,7 +114,10 @@ class Message(Base):
 
 
 class Case(Base):
-    """The helpline's record of a contact and its place in the counsellor queue."""
+    """The helpline's record of a contact and its place in the counsellor queue.
+
+    Its status and every change of it belong to ``bot/lifecycle.py``.
+    """
 
     __tablename__ = "cases"
     __table_args__ = (Index("ix_cases_queue", "status", "priority", "waiting_since"),)
@@ -139,11 +142,16 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     assignee_id: Mapped[str | None] = mapped_column(String(64))
     assignee_name: Mapped[str | None] = mapped_column(String(128))
-    closed_by: Mapped[str | None] = mapped_column(String(128))
-    staff_thread_id: Mapped[int | None] = mapped_column(BigInteger)
-    staff_card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    closed_by: Mapped[str | None] = mapped_column(String(128))  # the counsellor's display name
+    closed_by_id: Mapped[str | None] = mapped_column(String(64))  # the counsellor's staff id
+    outcome: Mapped[str | None] = mapped_column(String(32))  # bot.domain.CloseOutcome
+    person_left_at: Mapped[datetime | None]  # /forget while the case was open at risk
     last_announced_at: Mapped[datetime | None]
-    feedback: Mapped[str | None] = mapped_column(String(16))
+    feedback: Mapped[str | None] = mapped_column(String(16))  # the person's "did this help?"
+    # The counsellor's review at closing: the risk and category the case really had (triage labels).
+    review_risk: Mapped[str | None] = mapped_column(String(16))
+    review_category: Mapped[str | None] = mapped_column(String(32))
+    reviewed_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):
@@ -160,11 +168,18 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-class InboundUpdate(Base):
-    """Journal of incoming updates: written before handling, keyed by the channel's update id."""
+class InboxEntry(Base):
+    """The inbox: every incoming update, written before it is handled, keyed by the channel's id.
 
-    __tablename__ = "inbound_updates"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbound_channel_external"),)
+    A duplicate delivery finds its entry and is not handled again; an entry still ``received`` after
+    a crash or an outage is replayed. The raw payload is kept only until the update is handled.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external"),
+        Index("ix_inbox_pending", "channel", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
@@ -173,6 +188,7 @@ class InboundUpdate(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # raw update until handled, then cleared
     attempts: Mapped[int] = mapped_column(default=0)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    taken_until: Mapped[datetime | None]  # a process is handling it until then (replays wait)
     done_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 
@@ -193,22 +209,41 @@ class OutboxItem(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | dead
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)  # not before (backoff, 429)
+    leased_until: Mapped[datetime | None]  # taken by a sender until then
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-class RelayLink(Base):
-    """Pairs a message on the person's side with its copy on the staff side (for replies)."""
+class ArticleRating(Base):
+    """A self-help article's "did this help?" (anonymous: survives /forget like the conversation)."""
 
-    __tablename__ = "relay_links"
-    __table_args__ = (Index("ix_relay_staff", "staff_message_id"),)
+    __tablename__ = "article_ratings"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    person_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    direction: Mapped[str] = mapped_column(String(8))  # in | out
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    article_id: Mapped[str] = mapped_column(String(64))
+    helpful: Mapped[bool]
+    rated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class TriageLabel(Base):
+    """A counsellor's review of a case's risk and category, with the person's words: a labelled
+    example for retraining the triage. Deleted by /forget and after the retention period."""
+
+    __tablename__ = "triage_labels"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    risk: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32))
+    predicted_risk: Mapped[str | None] = mapped_column(String(16))
+    predicted_category: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

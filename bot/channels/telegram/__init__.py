@@ -1,9 +1,10 @@
 """The Telegram channel (aiogram 3): people in private chats, counsellors in a staff group.
 
-``TelegramChannel(app)`` wires it together: the update journal and per-chat handling
-(``journal``), the people's router (``user``), the staff chat's router (``staff``), the outbox
-worker (``sender``), reminders (``reminders``) and long polling (``polling``) or a webhook
-(``webhook``). ``run_telegram(app)`` runs it until SIGINT/SIGTERM.
+``TelegramChannel(app)`` wires it together: the inbox pipeline (``pipeline``), the people's router
+(``user``), the staff chat's router (``staff``), the outbox worker (``delivery`` with ``render`` and
+``errors``), and long polling (``polling``) or a webhook route on the bot's HTTP server
+(``webhook``). Every loop runs under ``bot.jobs.supervise``: it survives any error, and a loop that
+stops beating makes ``/healthz`` unhealthy.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -22,28 +23,38 @@ from aiogram.types import (
     BotCommand,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    InlineKeyboardMarkup,
     Message,
-    Update,
 )
-from aiohttp import web
 
+from bot import metrics
 from bot.app import App
-from bot.channels.telegram.journal import CHANNEL, Ticket, UpdatePipeline
+from bot.channels.telegram import staff, user
+from bot.channels.telegram.delivery import Sender
 from bot.channels.telegram.options import Pacing, TelegramOptions, Window
+from bot.channels.telegram.pipeline import CHANNEL, Ticket, UpdatePipeline
 from bot.channels.telegram.polling import run_polling
-from bot.channels.telegram.reminders import remind_once, run_reminders
-from bot.channels.telegram.sender import Sender, describe
-from bot.channels.telegram.staff import StaffGate, make_staff_router
-from bot.channels.telegram.user import make_user_router
+from bot.channels.telegram.refs import Refs
+from bot.channels.telegram.staff import StaffGate
+from bot.channels.telegram.user import StartThrottle
+from bot.deliveries import StaffNotice
 from bot.domain import Inbound, Outcome
-from bot.outbox import backoff
+from bot.jobs import describe, supervise
+from bot.storage.outbox import backoff
+
+if TYPE_CHECKING:
+    from bot.http import HttpServer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CHANNEL", "Pacing", "TelegramChannel", "TelegramOptions", "Window", "remind_once", "run_telegram"]
+__all__ = ["CHANNEL", "Pacing", "TelegramChannel", "TelegramOptions", "Window"]
 
 PERSON_COMMANDS = ("start", "help", "menu", "human", "lang", "forget")
 STAFF_COMMANDS = (("queue", "tg.cmd.queue"), ("report", "tg.cmd.report"), ("help", "tg.cmd.staff_help"))
+
+# aiogram warns about update types it does not know with the whole raw update (a person's words and
+# ids) on stderr; the pipeline logs such updates itself, without their content.
+warnings.filterwarnings("ignore", message="Detected unknown update type", category=RuntimeWarning)
 
 
 class TelegramChannel:
@@ -65,7 +76,7 @@ class TelegramChannel:
         self.options = options or TelegramOptions()
         self.base_url = (base_url or settings.telegram_api_url).rstrip("/")
         self.staff_chat_id: int = settings.telegram_staff_chat_id
-        self.staff_lang = getattr(settings, "telegram_staff_language", "az") or "az"
+        self.staff_lang = settings.telegram_staff_language or "az"
         self.webhook = bool(settings.telegram_webhook_url) if webhook is None else webhook
         self._own_bot = bot is None
         self.bot = bot or Bot(
@@ -74,19 +85,30 @@ class TelegramChannel:
                 api=TelegramAPIServer.from_base(self.base_url), timeout=self.options.request_timeout
             ),
         )
+        self.refs = Refs(app.db)
         self.gate = StaffGate(self, self.options.member_cache_seconds)
-        self.dispatcher = Dispatcher()
-        self.dispatcher.include_router(make_staff_router(self))
-        self.dispatcher.include_router(make_user_router(self))
+        self.start_throttle = StartThrottle(self.options.start_cooldown)
+        self.dispatcher = Dispatcher(channel=self)
+        self.dispatcher.include_router(staff.make_router())
+        self.dispatcher.include_router(user.make_router())
         self.pipeline = UpdatePipeline(self)
         self.sender = Sender(self)
         self._forum: bool | None = None
         self._forum_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[Any]] = []
-        self._runner: web.AppRunner | None = None
         self.bot_username: str | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------
+    def attach(self, http: HttpServer) -> None:
+        """Webhook mode: add the webhook's route to the bot's HTTP server (before it starts)."""
+        if self.webhook:
+            from bot.channels.telegram.webhook import add_webhook_route
+
+            settings = self.app.settings
+            add_webhook_route(
+                self, http.web, settings.telegram_webhook_url or "", settings.telegram_webhook_secret
+            )
+
     async def start(self) -> None:
         me = await self._until_ok(self.bot.get_me, "getMe")
         self.bot_username = me.username
@@ -97,25 +119,44 @@ class TelegramChannel:
         await self._check_rights(me.id)
         if self.options.set_commands:
             await self._set_commands()
-        self.sender.start()
-        await self.pipeline.replay()
-        self._tasks.append(asyncio.create_task(run_reminders(self), name="telegram-reminders"))
+        stale = max(120.0, self.options.poll_timeout * 3 + self.options.request_timeout)
+        self._spawn("telegram-sender", self.sender.run, stale)
+        self._spawn("telegram-acks", self.sender.run_acks, float("inf"))
+        self._spawn(
+            "telegram-replay", self.pipeline.replay_loop, max(120.0, self.options.replay_interval * 6)
+        )
         if self.webhook:
-            from bot.channels.telegram.webhook import start_webhook
+            from bot.channels.telegram.webhook import register_webhook
 
             settings = self.app.settings
-            host, port = settings.telegram_webhook_listen
-            self._runner = await start_webhook(
-                self, settings.telegram_webhook_url or "", settings.telegram_webhook_secret, host, port
+            await self._until_ok(
+                lambda: register_webhook(
+                    self, settings.telegram_webhook_url or "", settings.telegram_webhook_secret
+                ),
+                "setWebhook",
             )
         else:
             await self._until_ok(lambda: self.bot.delete_webhook(drop_pending_updates=False), "deleteWebhook")
-            self._tasks.append(asyncio.create_task(run_polling(self), name="telegram-polling"))
+            self._spawn("telegram-polling", lambda: run_polling(self), stale)
         log.info(
             "telegram channel started (%s, staff chat %s)",
             "webhook" if self.webhook else "polling",
             "forum" if self._forum else "group",
         )
+
+    def _spawn(self, name: str, body: Any, stale_after: float) -> None:
+        task = asyncio.create_task(
+            supervise(
+                name,
+                body,
+                self.app.health,
+                base=self.options.backoff_base,
+                cap=self.options.backoff_cap,
+                stale_after=stale_after,
+            ),
+            name=name,
+        )
+        self._tasks.append(task)
 
     async def stop(self) -> None:
         """Stop taking updates, finish those in hand (for a short while), give back unsent items."""
@@ -129,10 +170,9 @@ class TelegramChannel:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for name in ("telegram-sender", "telegram-acks", "telegram-replay", "telegram-polling"):
+            self.app.health.unregister(name)
         self._tasks.clear()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
         if tidy:
             await self.pipeline.drain(self.options.drain_timeout)
         await self.pipeline.stop()
@@ -147,9 +187,9 @@ class TelegramChannel:
                 return await call()
             except TelegramUnauthorizedError:
                 raise
-            except TelegramAPIError as exc:
+            except Exception as exc:  # network, 5xx, an HTML error page ...: Telegram comes back
                 failures += 1
-                log.warning("%s failed (%s); retrying", what, type(exc).__name__)
+                log.warning("%s failed (%s); retrying", what, describe(exc))
                 await asyncio.sleep(backoff(failures, self.options.backoff_base, self.options.backoff_cap))
 
     async def staff_is_forum(self) -> bool:
@@ -186,74 +226,44 @@ class TelegramChannel:
                     scope=BotCommandScopeAllPrivateChats(),
                     language_code=None if lang == "az" else lang,
                 )
-            staff = [
+            staff_commands = [
                 BotCommand(command=c, description=content.t(key, self.staff_lang))
                 for c, key in STAFF_COMMANDS
             ]
-            await self.bot.set_my_commands(staff, scope=BotCommandScopeChat(chat_id=self.staff_chat_id))
+            await self.bot.set_my_commands(
+                staff_commands, scope=BotCommandScopeChat(chat_id=self.staff_chat_id)
+            )
         except TelegramAPIError as exc:
             log.warning("could not set the command menus (%s)", type(exc).__name__)
 
     # ---- used by the routers -------------------------------------------------------------------
     async def handle(self, inbound: Inbound, ticket: Ticket) -> Outcome:
         outcome = await self.app.engine.handle(inbound)
-        ticket.engine_done = True
+        ticket.done = True
+        metrics.MESSAGES.labels(direction="in", channel=CHANNEL).inc()
         self.wake_sender()
         return outcome
 
     def wake_sender(self) -> None:
         self.sender.wake()
 
+    wake = wake_sender
+
     async def notify_staff(
         self, text: str, about: Message | None = None, html: bool = False, pre: bool = False
     ) -> None:
         """A short message to the staff chat (through the outbox), next to ``about``. ``pre``: a
         table, shown monospaced."""
-        payload: dict[str, Any] = {"text": text, "html": html, "pre": pre}
+        notice = StaffNotice(text=text, html=html, pre=pre)
         if about is not None:
-            payload["reply_to"] = about.message_id
-            if about.is_topic_message and about.message_thread_id:
-                payload["thread_id"] = about.message_thread_id
-        await self.app.outbox.enqueue_staff(CHANNEL, "notice", None, payload)
+            thread = about.message_thread_id if about.is_topic_message and about.message_thread_id else None
+            notice = StaffNotice(text=text, html=html, pre=pre, reply_to=about.message_id, thread_id=thread)
+        await self.app.outbox.enqueue_staff(CHANNEL, notice)
         self.wake_sender()
 
-    async def tell_person_error(self, update: Update) -> None:
-        """Handling a person's message failed: say so kindly (their message is kept)."""
-        message = update.message
-        query = update.callback_query
-        chat = (
-            message.chat if message is not None else (query.message.chat if query and query.message else None)
-        )
-        user = message.from_user if message is not None else (query.from_user if query else None)
-        if chat is None or chat.type != "private":
-            return
-        lang = (user.language_code or "az").split("-")[0] if user else "az"
-        text = self.app.content.t("error.internal", lang if lang in ("az", "ru", "en") else "az")
-        await self.app.outbox.enqueue_person(CHANNEL, str(chat.id), {"text": text, "buttons": []})
-        self.wake_sender()
-
-
-async def run_telegram(app: App) -> int:
-    """``python -m bot run`` with TELEGRAM_BOT_TOKEN set: run until SIGINT or SIGTERM."""
-    channel = TelegramChannel(app)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await channel.start()
-    except TelegramUnauthorizedError:
-        log.critical("Telegram rejected the bot token (401): check TELEGRAM_BOT_TOKEN")
-        await channel.bot.session.close()
-        return 2
-    except Exception as exc:
-        log.critical("the Telegram channel could not start: %s", describe(exc))
-        await channel.stop()
-        return 1
-    try:
-        await stop.wait()
-    finally:
-        log.info("stopping")
-        await channel.stop()
-    return 0
+    async def edit_markup(self, message_id: int, markup: InlineKeyboardMarkup | None) -> None:
+        """Change the buttons under a staff-chat message (e.g. the card offers the outcomes)."""
+        with contextlib.suppress(TelegramAPIError):
+            await self.bot.edit_message_reply_markup(
+                chat_id=self.staff_chat_id, message_id=message_id, reply_markup=markup
+            )

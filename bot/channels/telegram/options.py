@@ -45,10 +45,12 @@ class TelegramOptions:
     handle_retries: int = 3  # attempts at handling one update before leaving it for the next start
     handle_backoff: float = 0.5
     concurrency: int = 16  # updates handled at once (from different chats; one chat is always in order)
-    reminder_interval: float = 10.0  # how often unclaimed urgent cases are checked for a reminder
+    reminder_interval: float = 10.0  # how often the core jobs look for unclaimed crisis cases
     member_cache_seconds: float = 60.0  # staff membership (getChatMember) is cached this long
     start_cooldown: float = 10.0  # a repeated /start within this many seconds is not answered again
     card_messages: int = 6  # last messages shown on a case card
     request_timeout: float = 30.0  # one Bot API call (getUpdates adds its long-poll timeout)
     set_commands: bool = True  # publish the command menus (setMyCommands) on start
     drain_timeout: float = 5.0  # on stop: wait this long for updates in progress
+    replay_interval: float = 5.0  # updates recorded but not handled are retried this often
+    leader_poll: float = 5.0  # a replica that is not the sender/poller asks again this often

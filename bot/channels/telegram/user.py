@@ -11,7 +11,7 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message
 
-from bot.channels.telegram.journal import CHANNEL, Ticket
+from bot.channels.telegram.pipeline import CHANNEL, Ticket
 from bot.domain import Inbound
 
 if TYPE_CHECKING:
@@ -68,54 +68,45 @@ def _is_start(text: str | None) -> bool:
     return text.split(maxsplit=1)[0].split("@", 1)[0].lower() == "/start"
 
 
-def make_user_router(channel: TelegramChannel) -> Router:
-    router = Router(name="telegram-user")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
-    throttle = StartThrottle(channel.options.start_cooldown)
+async def on_message(message: Message, channel: TelegramChannel, journal_ticket: Ticket) -> None:
+    user = message.from_user
+    if user is None or user.is_bot:
+        return
+    text = message.text if message.text is not None else message.caption
+    media = media_kind(message)
+    if text is None and media is None:
+        return  # a service message (pinned, ...): nothing to say
+    if _is_start(text) and not channel.start_throttle.allow(user.id):
+        return  # repeated /start: answered a moment ago (and never a topic or a case)
+    await channel.handle(
+        Inbound(
+            channel=CHANNEL,
+            user_id=str(user.id),
+            address=str(message.chat.id),
+            text=text,
+            language_hint=user.language_code,
+            external_id=journal_ticket.external_id,
+            media=media,
+            media_ref={"message_id": message.message_id},
+        ),
+        journal_ticket,
+    )
 
-    @router.message()
-    async def on_message(message: Message, journal_ticket: Ticket) -> None:
-        user = message.from_user
-        if user is None or user.is_bot:
-            return
-        text = message.text if message.text is not None else message.caption
-        media = media_kind(message)
-        if text is None and media is None:
-            return  # a service message (pinned, ...): nothing to say
-        if _is_start(text) and not throttle.allow(user.id):
-            return  # repeated /start: answered a moment ago (and never a topic or a case)
+
+async def on_button(query: CallbackQuery, channel: TelegramChannel, journal_ticket: Ticket) -> None:
+    if query.data and query.message is not None and not query.from_user.is_bot:
         await channel.handle(
             Inbound(
                 channel=CHANNEL,
-                user_id=str(user.id),
-                address=str(message.chat.id),
-                text=text,
-                language_hint=user.language_code,
-                external_id=str(journal_ticket.update_id),
-                media=media,
-                media_ref={"message_id": message.message_id},
+                user_id=str(query.from_user.id),
+                address=str(query.message.chat.id),
+                button=query.data,
+                language_hint=query.from_user.language_code,
+                external_id=journal_ticket.external_id,
             ),
             journal_ticket,
         )
-
-    @router.callback_query()
-    async def on_button(query: CallbackQuery, journal_ticket: Ticket) -> None:
-        if query.data and query.message is not None and not query.from_user.is_bot:
-            await channel.handle(
-                Inbound(
-                    channel=CHANNEL,
-                    user_id=str(query.from_user.id),
-                    address=str(query.message.chat.id),
-                    button=query.data,
-                    language_hint=query.from_user.language_code,
-                    external_id=str(journal_ticket.update_id),
-                ),
-                journal_ticket,
-            )
-        await answer_quietly(query)
-
-    return router
+    await answer_quietly(query)
 
 
 async def answer_quietly(query: CallbackQuery, text: str | None = None, **kw: Any) -> None:
@@ -124,3 +115,12 @@ async def answer_quietly(query: CallbackQuery, text: str | None = None, **kw: An
         await query.answer(text=text[:200] if text else None, **kw)  # Telegram allows 200 characters
     except TelegramAPIError:
         pass
+
+
+def make_router() -> Router:
+    router = Router(name="telegram-user")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    router.message.register(on_message)
+    router.callback_query.register(on_button)
+    return router

@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import bot.channels.telegram.models  # noqa: F401  (the Telegram channel's tables)
 from bot.storage.models import Base
 
 config = context.config

@@ -1,28 +1,33 @@
-"""Every incoming update is written to the database before it is handled.
+"""Every incoming update is written to the inbox before it is handled.
 
-``UpdatePipeline.accept`` journals an update (keyed by its update_id) and queues it; a duplicate
-delivery is dropped there. Updates of one chat are handled one after another, in order; different
-chats at the same time. The polling loop confirms an update to Telegram only after ``accept``
-returned, and the webhook answers 200 only then, so an update is either in the journal or still
-with Telegram. On start, updates journalled but never finished (a crash mid-way) are replayed.
+``UpdatePipeline.accept_many`` records updates (keyed by update_id) and queues the new ones; a
+duplicate delivery is dropped there. Updates of one chat are handled one after another, in order;
+different chats at the same time. The polling loop confirms updates to Telegram only after they are
+recorded, and the webhook answers 200 only then, so an update is either in the inbox or still with
+Telegram.
 
-Updates the engine handles are marked done by the engine, in its own transaction; everything else
-(staff actions, group chatter, service updates) is marked done here once handled.
+Handling marks the update done in the same transaction as its effect (the engine's turn, a
+counsellor's action); anything else (group chatter, service updates) is marked done here. An update
+that could not be handled (the database away for a while) stays in the inbox and is replayed by
+``replay_loop`` every few seconds while the bot runs, for as long as it takes; meanwhile the person
+hears, without the database, where help is (116111, 112).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiogram.types import Update
+from aiogram.types.update import UpdateTypeLookupError
 from pydantic import ValidationError
 
-from bot.channels.telegram.sender import describe
+from bot.jobs import describe
 
 if TYPE_CHECKING:
     from bot.channels.telegram import TelegramChannel
@@ -30,15 +35,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+FALLBACK_EVERY = 300.0  # the static "116111 / 112" answer at most this often per chat
 
 
 @dataclass
 class Ticket:
-    """Passed to the handlers as ``journal_ticket``; ``engine_done`` once the engine has the update."""
+    """Passed to the handlers as ``journal_ticket``; ``done`` once the update's effect is stored."""
 
     update_id: int
     replayed: bool = False
-    engine_done: bool = False
+    done: bool = False
+
+    @property
+    def external_id(self) -> str:
+        return str(self.update_id)
 
 
 def chat_key(update: Update) -> Hashable:
@@ -58,10 +68,21 @@ def chat_key(update: Update) -> Hashable:
     return ("update", update.update_id)
 
 
+def private_chat(update: Update) -> tuple[int, str | None] | None:
+    """(chat id, language code) of a person's private chat, if the update comes from one."""
+    message = update.message
+    query = update.callback_query
+    chat = message.chat if message is not None else (query.message.chat if query and query.message else None)
+    user = message.from_user if message is not None else (query.from_user if query else None)
+    if chat is None or chat.type != "private":
+        return None
+    return chat.id, (user.language_code if user else None)
+
+
 class UpdatePipeline:
     def __init__(self, channel: TelegramChannel) -> None:
         self.channel = channel
-        self.engine = channel.app.engine
+        self.inbox = channel.app.inbox
         self.options = channel.options
         self._queues: dict[Hashable, deque[tuple[Update, bool]]] = {}
         self._tasks: dict[Hashable, asyncio.Task[None]] = {}
@@ -69,29 +90,19 @@ class UpdatePipeline:
         self._slots = asyncio.Semaphore(self.options.concurrency)
         self._idle = asyncio.Event()
         self._idle.set()
+        self._told: dict[int, float] = {}
         self.stats = {"accepted": 0, "duplicates": 0, "replayed": 0, "failed": 0}
 
     # ---- intake --------------------------------------------------------------------------------
     async def accept(self, update: Update) -> bool:
-        """Journal ``update`` and queue it for handling. False if it was a duplicate (dropped).
+        """Record ``update`` and queue it for handling. False if it was a duplicate (dropped).
 
-        Raises if the journal cannot be written: the caller must not confirm the update then.
+        Raises if the inbox cannot be written: the caller must not confirm the update then.
         """
-        if update.update_id in self._inflight:
-            self.stats["duplicates"] += 1
-            return False
-        payload = update.model_dump(mode="json", exclude_none=True, by_alias=True)
-        fresh = await self.engine.journal(CHANNEL, str(update.update_id), payload)
-        if not fresh or update.update_id in self._inflight:
-            self.stats["duplicates"] += 1
-            log.info("duplicate update dropped")
-            return False
-        self.stats["accepted"] += 1
-        self._schedule(update, replayed=False)
-        return True
+        return await self.accept_many([update]) == 1
 
     async def accept_many(self, updates: list[Update]) -> int:
-        """``accept`` for a getUpdates batch: one journal transaction. Returns how many were new."""
+        """``accept`` for a getUpdates batch: one inbox transaction. Returns how many were new."""
         batch: list[Update] = []
         seen: set[int] = set()
         for update in updates:
@@ -102,7 +113,7 @@ class UpdatePipeline:
             batch.append(update)
         if not batch:
             return 0
-        fresh = await self.engine.journal_many(
+        fresh = await self.inbox.record(
             CHANNEL,
             [(str(u.update_id), u.model_dump(mode="json", exclude_none=True, by_alias=True)) for u in batch],
         )
@@ -117,31 +128,31 @@ class UpdatePipeline:
         return accepted
 
     async def replay(self) -> int:
-        """Handle what a previous run journalled but never finished; returns how many."""
-        seen: set[str] = set()
+        """Queue what was recorded but never finished (a crash, a database outage); returns how many.
+
+        Each entry is taken for a while in the inbox, so another replica does not replay it too."""
+        rows = await self.inbox.take_pending(CHANNEL, limit=200, exclude={str(i) for i in self._inflight})
         count = 0
-        while True:
-            rows = [
-                r for r in await self.engine.pending_journal(CHANNEL, limit=100) if r.external_id not in seen
-            ]
-            if not rows:
-                break
-            for row in rows:
-                seen.add(row.external_id)
-                try:
-                    update = Update.model_validate(row.payload or {}, context={"bot": self.channel.bot})
-                except ValidationError:
-                    await self.engine.finish_journal(CHANNEL, row.external_id, error="unreadable update")
-                    continue
-                if update.update_id in self._inflight:
-                    continue
-                self._schedule(update, replayed=True)
-                count += 1
-            await self.drain()
+        for external_id, payload in rows:
+            try:
+                update = Update.model_validate(payload or {}, context={"bot": self.channel.bot})
+            except ValidationError:
+                await self.inbox.finish_alone(CHANNEL, external_id, error="unreadable update")
+                continue
+            if update.update_id in self._inflight:
+                continue
+            self._schedule(update, replayed=True)
+            count += 1
         if count:
-            log.info("replayed %d update(s) left unfinished by the last run", count)
+            log.info("replaying %d update(s) recorded but not handled", count)
         self.stats["replayed"] += count
         return count
+
+    async def replay_loop(self) -> None:
+        while True:
+            await self.replay()
+            self.channel.app.health.beat("telegram-replay")
+            await asyncio.sleep(self.options.replay_interval)
 
     def _schedule(self, update: Update, replayed: bool) -> None:
         self._inflight.add(update.update_id)
@@ -192,6 +203,12 @@ class UpdatePipeline:
 
     async def _process(self, update: Update, replayed: bool) -> None:
         ticket = Ticket(update.update_id, replayed=replayed)
+        try:
+            update.event_type  # noqa: B018  (raises for a kind of update aiogram does not know)
+        except UpdateTypeLookupError:
+            log.info("an update of a kind this bot does not know was ignored")
+            await self.inbox.finish_alone(CHANNEL, ticket.external_id)
+            return
         attempts = max(1, self.options.handle_retries)
         for attempt in range(attempts):
             try:
@@ -203,25 +220,35 @@ class UpdatePipeline:
                 log.error(
                     "handling an update failed (attempt %d of %d): %s", attempt + 1, attempts, describe(exc)
                 )
-                if ticket.engine_done:
-                    break  # the engine has it; what failed came after (e.g. answering a button)
+                if ticket.done:
+                    break  # its effect is stored; what failed came after (e.g. answering a button)
                 if attempt + 1 == attempts:
-                    await self._give_up(update, ticket)
-                    return
+                    self.stats["failed"] += 1
+                    await self.tell_person(update)
+                    return  # left in the inbox: replay_loop tries again in a few seconds
                 await asyncio.sleep(self.options.handle_backoff * 2**attempt)
-        if not ticket.engine_done:
+        if not ticket.done:
             try:
-                await self.engine.finish_journal(CHANNEL, str(update.update_id))
-            except Exception as exc:  # it is replayed on the next start and then found handled or not
+                await self.inbox.finish_alone(CHANNEL, ticket.external_id)
+            except Exception as exc:  # replayed later and then found handled or not
                 log.error("could not mark an update handled: %s", describe(exc))
 
-    async def _give_up(self, update: Update, ticket: Ticket) -> None:
-        """Handling failed every time. A fresh update stays in the journal for the next start; a
-        replayed one is marked failed (it failed twice over). Either way the person hears from us."""
-        self.stats["failed"] += 1
+    async def tell_person(self, update: Update) -> None:
+        """Handling failed (the database is away): tell the person where help is, without the
+        database, at most every few minutes per chat. Their message is kept and handled later."""
+        found = private_chat(update)
+        if found is None:
+            return
+        chat_id, lang = found
+        now = time.monotonic()
+        if now - self._told.get(chat_id, -FALLBACK_EVERY) < FALLBACK_EVERY:
+            return
+        self._told[chat_id] = now
+        if len(self._told) > 10_000:
+            self._told = {c: t for c, t in self._told.items() if now - t < FALLBACK_EVERY}
+        lang = (lang or "az").split("-")[0]
+        text = self.channel.app.content.t("error.internal", lang if lang in ("az", "ru", "en") else "az")
         try:
-            if ticket.replayed:
-                await self.engine.finish_journal(CHANNEL, str(update.update_id), error="handling failed")
-            await self.channel.tell_person_error(update)
+            await self.channel.bot.send_message(chat_id=chat_id, text=text)
         except Exception as exc:
-            log.error("could not record a failed update: %s", describe(exc))
+            log.warning("could not send the fallback answer: %s", describe(exc))
