@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -46,6 +46,9 @@ from bot.domain import (
 
 MAX_SIGNALS = 30
 OPEN = frozenset({CaseStatus.QUEUED, CaseStatus.CLAIMED})
+# A close that comes this soon after a rise of risk the counsellor has not seen yet is refused once:
+# the person's words and the close crossed (the counsellor pressed Close while they wrote).
+UNSEEN_RISE = timedelta(minutes=10)
 
 # What a counsellor can choose when closing; the bot's own outcomes (idle, forgotten) are not offered.
 COUNSELLOR_OUTCOMES: tuple[CloseOutcome, ...] = (
@@ -83,6 +86,7 @@ class Refusal(StrEnum):
     NOT_CLAIMED = "not_claimed"
     CLAIM_FIRST = "claim_first"
     OUTCOME_NEEDED = "outcome_needed"
+    RISK_JUST_ROSE = "risk_just_rose"
     PERSON_GONE = "person_gone"
     EMPTY = "empty"
 
@@ -109,6 +113,8 @@ class CaseRecord(Protocol):
     outcome: str | None
     person_left_at: datetime | None
     last_announced_at: datetime | None
+    risk_raised_at: datetime | None
+    risk_seen_at: datetime | None
     created_at: datetime
 
 
@@ -240,6 +246,8 @@ def after_message(case: CaseRecord, result: TriageResult, now: datetime) -> Chan
     """A person's message was triaged: fold it in, queue a crisis, announce a rise in an open case."""
     rise = observe(case, result)
     change = Change(rise=rise)
+    if rise is not None:
+        case.risk_raised_at = now
     if is_open(case):
         if rise is not None:
             change.events.append(event(case, EventKind.UPDATED, Reason.RISK_RAISED, rise.before))
@@ -316,6 +324,7 @@ def claim(case: CaseRecord, staff: StaffMember, now: datetime) -> Change:
     case.claimed_at = now
     case.assignee_id = staff.id
     case.assignee_name = staff.name
+    case.risk_seen_at = now  # the card shows the case as it is now
     return Change(events=[event(case, EventKind.CLAIMED)])
 
 
@@ -349,6 +358,7 @@ def reply(case: CaseRecord, staff: StaffMember, now: datetime, empty: bool = Fal
         return refused(Refusal.EMPTY, case)
     if case.first_response_at is None:
         case.first_response_at = now
+    case.risk_seen_at = now  # answering, the counsellor has read what came before
     return Change()
 
 
@@ -370,7 +380,18 @@ def close(case: CaseRecord, staff: StaffMember, now: datetime, outcome: CloseOut
         return refused(refusal, case)
     if outcome not in COUNSELLOR_OUTCOMES:
         return refused(Refusal.OUTCOME_NEEDED, case)
+    if unseen_rise(case, now):
+        case.risk_seen_at = now  # said once: a second close goes through
+        return refused(Refusal.RISK_JUST_ROSE, case)
     return Change(events=[_close(case, now, CloseOutcome(outcome), staff)])
+
+
+def unseen_rise(case: CaseRecord, now: datetime) -> bool:
+    """Did the risk rise a moment ago, after the counsellor last looked (claimed, answered)?"""
+    raised = case.risk_raised_at
+    if raised is None or now - raised > UNSEEN_RISE:
+        return False
+    return case.risk_seen_at is None or case.risk_seen_at < raised
 
 
 def _close(case: CaseRecord, now: datetime, outcome: CloseOutcome, staff: StaffMember | None) -> CaseEvent:

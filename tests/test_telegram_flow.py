@@ -225,3 +225,43 @@ async def test_long_messages_are_split_not_lost(tg: TG) -> None:
         len(t) <= 4096 for t in got
     )
     assert "".join(got).replace(" ", "").replace("\n", "").endswith(reply.replace(" ", "")[-100:])
+
+
+async def test_a_rise_of_risk_edits_the_card_renames_the_topic_and_alerts_the_counsellors(tg: TG) -> None:
+    server, content = tg.server, tg.app.content
+    # a counsellor who has worked today is mentioned in the alert
+    server.user_sends_text(50, "insanla danışmaq istəyirəm")
+    other = await tg.case_card()
+    server.staff_presses(502, other.message_id, "claim:1")
+    await tg.idle()
+
+    server.user_sends_text(TEEN, "yaşamaq istəmirəm", first_name="Aysel", language_code="az")
+    await tg.idle()
+    thread, card_id = await tg.channel.refs.get(2)
+    card = server.message(tg.staff, card_id)
+    assert content.t("staff.risk.urgent", "az") in card.text
+    # while the case waits, what the person writes goes to the topic at once, and they hear back
+    server.user_sends_text(TEEN, "kimsə var?")
+    await tg.idle()
+    assert "kimsə var?" in tg.staff_messages(thread)[-1].text
+    assert "112" in tg.texts_to(TEEN)[-1]
+
+    server.user_sends_text(TEEN, "həbləri yığmışam")
+    await tg.idle()
+    assert tg.texts_to(TEEN)[-1] == content.t("crisis.suicide_imminent", "az", "unknown")
+    card = server.message(tg.staff, card_id)
+    assert content.t("staff.risk.imminent", "az") in card.text and card.edited
+    assert content.t("staff.risk.imminent", "az") in server.topics[thread].name
+    alert = tg.staff_messages(thread)[-1]
+    assert alert.text.startswith(
+        content.t(
+            "tg.alert.raised",
+            "az",
+            case=2,
+            before=content.t("staff.risk.urgent", "az"),
+            risk=content.t("staff.risk.imminent", "az"),
+        )
+    )
+    assert "həbləri yığmışam" in alert.text
+    assert any(e["type"] == "text_mention" and e["user"]["id"] == 502 for e in alert.entities)
+    assert buttons(alert) == ["claim:2"]

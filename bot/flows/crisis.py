@@ -45,9 +45,9 @@ async def respond(turn: Turn, change: lifecycle.Change) -> None:
     result = turn.triage
     if lifecycle.is_claimed(turn.case):
         # A counsellor is talking with the person: the bot stays out of the way, except that a rise
-        # to imminent gets the emergency numbers at once.
-        if change.rise is not None and change.rise.after == Risk.IMMINENT:
-            turn.say_key("crisis.claimed_imminent")
+        # of risk gets the emergency numbers at once (the counsellor gets an alert).
+        if change.rise is not None:
+            turn.say_key("crisis.claimed")
         return
     last = turn.state.crisis_text_at
     stale = last is None or turn.now.timestamp() - last >= REPEAT_FULL_TEXT_AFTER.total_seconds()

@@ -147,6 +147,8 @@ class Case(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))  # bot.domain.CloseOutcome
     person_left_at: Mapped[datetime | None]  # /forget while the case was open at risk
     last_announced_at: Mapped[datetime | None]
+    risk_raised_at: Mapped[datetime | None]  # the last rise of risk
+    risk_seen_at: Mapped[datetime | None]  # the counsellor last looked (claim, reply, a refused close)
     feedback: Mapped[str | None] = mapped_column(String(16))  # the person's "did this help?"
     # The counsellor's review at closing: the risk and category the case really had (triage labels).
     review_risk: Mapped[str | None] = mapped_column(String(16))

@@ -84,6 +84,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("closed_by_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("outcome", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("person_left_at", TS, nullable=True))
+        batch_op.add_column(sa.Column("risk_raised_at", TS, nullable=True))
+        batch_op.add_column(sa.Column("risk_seen_at", TS, nullable=True))
         batch_op.add_column(sa.Column("review_risk", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("review_category", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("reviewed_at", TS, nullable=True))
