@@ -15,7 +15,6 @@ Nothing is sent that was not stored first; adapters deliver the outbox.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import statistics
@@ -25,7 +24,6 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import lifecycle, payloads, privacy
@@ -35,7 +33,7 @@ from bot.domain import CaseStatus, EventKind, Inbound, Outcome, Signal, TriageRe
 from bot.flows import route
 from bot.flows.base import ConversationState, Profile, QueueInfo, Turn
 from bot.privacy import Pseudonymizer
-from bot.storage.db import Database
+from bot.storage.db import Database, retrying
 from bot.storage.inbox import Inbox
 from bot.storage.models import ArticleRating, Case, Conversation, Message, Person, utcnow
 from bot.storage.outbox import to_person, to_staff
@@ -71,15 +69,6 @@ def triage_view(text: str) -> str:
     return f"{text[:half]}\n{text[-half:]}"
 
 
-def transient(exc: BaseException) -> bool:
-    """A database error worth trying again: a lock, a lost connection, a serialization conflict."""
-    if isinstance(exc, IntegrityError):
-        return True  # the same new person or update written at the same moment: look again
-    if isinstance(exc, DBAPIError):
-        return True
-    return isinstance(exc, OSError | ConnectionError | TimeoutError)
-
-
 class Engine:
     def __init__(
         self,
@@ -102,15 +91,7 @@ class Engine:
     async def handle(self, inbound: Inbound) -> Outcome:
         """Handle one message; transient database errors are retried with backoff, then raised (the
         update stays in the inbox and is replayed)."""
-        for attempt in range(ATTEMPTS):
-            try:
-                return await self._handle_once(inbound)
-            except Exception as exc:
-                if attempt == ATTEMPTS - 1 or not transient(exc):
-                    raise
-                log.warning("database busy or away (%s), retrying", type(exc).__name__)
-                await asyncio.sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")
+        return await retrying(lambda: self._handle_once(inbound), ATTEMPTS)
 
     # ---- one transaction -----------------------------------------------------------------------
     async def _handle_once(self, inbound: Inbound) -> Outcome:

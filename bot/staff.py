@@ -34,7 +34,7 @@ from bot.domain import (
 )
 from bot.payloads import CaseFeedback
 from bot.privacy import Pseudonymizer
-from bot.storage.db import Database
+from bot.storage.db import Database, retrying
 from bot.storage.inbox import Inbox
 from bot.storage.models import AuditEntry, Case, Conversation, Message, Person, TriageLabel, utcnow
 from bot.storage.outbox import to_person, to_staff
@@ -365,6 +365,17 @@ class StaffDesk:
         act: Callable[[AsyncSession, Case, datetime], Any],
         update_id: str | None,
         detail: dict[str, Any] | None = None,
+    ) -> ActionResult:
+        return await retrying(lambda: self._act_once(case_id, staff, action, act, update_id, detail))
+
+    async def _act_once(
+        self,
+        case_id: int,
+        staff: StaffMember,
+        action: str,
+        act: Callable[[AsyncSession, Case, datetime], Any],
+        update_id: str | None,
+        detail: dict[str, Any] | None,
     ) -> ActionResult:
         now = self.clock()
         async with self.db.write() as session:

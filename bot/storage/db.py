@@ -134,6 +134,30 @@ class Database:
         await self.engine.dispose()
 
 
+def transient(exc: BaseException) -> bool:
+    """A database error worth trying again: a lock, a lost connection, a serialization conflict, or
+    the same new row written at the same moment by another transaction (it is found on the retry)."""
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError | OSError | ConnectionError | TimeoutError)
+
+
+async def retrying(work: Any, attempts: int = 5, base: float = 0.05) -> Any:
+    """Run ``work()`` (one transaction); on a transient error wait a moment and run it again."""
+    import asyncio
+    import logging
+
+    for attempt in range(attempts):
+        try:
+            return await work()
+        except Exception as exc:
+            if attempt == attempts - 1 or not transient(exc):
+                raise
+            logging.getLogger(__name__).warning("database busy or away (%s), retrying", type(exc).__name__)
+            await asyncio.sleep(base * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 class ProcessLock:
     """Held by a running bot on a SQLite database: a second one is refused (one clear line)."""
 

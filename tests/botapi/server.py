@@ -261,6 +261,7 @@ class BotAPIServer:
             "editMessageCaption": self._edit_message_caption,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
+            "deleteMessages": self._delete_messages,
             "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
             "getChat": self._get_chat,
@@ -1121,6 +1122,20 @@ class BotAPIServer:
         if target is None:
             raise bad_request("message to delete not found")
         target.deleted = True
+        return True
+
+    def _delete_messages(self, params: dict[str, Any], call: Call) -> bool:
+        """Like Telegram: messages that can't be found are skipped."""
+        ids = params["message_ids"]
+        if isinstance(ids, str):
+            ids = json.loads(ids)
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise bad_request("message_ids must be a list of 1-100 message identifiers")
+        chat = self._resolve_chat(params["chat_id"])
+        for message_id in ids:
+            target = self._live(chat, message_id)
+            if target is not None:
+                target.deleted = True
         return True
 
     def _answer_callback_query(self, params: dict[str, Any], call: Call) -> bool:

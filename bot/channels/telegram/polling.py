@@ -50,7 +50,14 @@ async def run_polling(channel: TelegramChannel) -> None:
                 )
                 failures = 0
                 if updates:
-                    await channel.pipeline.accept_many(updates)
+                    try:
+                        await channel.pipeline.accept_many(updates)
+                    except Exception:
+                        # The inbox cannot be written (the database is away): the updates stay with
+                        # Telegram (not confirmed) and are taken again; meanwhile people hear where help is.
+                        for update in updates:
+                            await channel.pipeline.tell_person(update)
+                        raise
                     offset = updates[-1].update_id + 1
             except asyncio.CancelledError:
                 raise

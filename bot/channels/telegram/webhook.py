@@ -48,6 +48,7 @@ def make_handler(channel: TelegramChannel, secret: str | None):
             await channel.pipeline.accept(update)
         except Exception as exc:
             log.error("webhook: could not record an update (%s); Telegram will send it again", describe(exc))
+            await channel.pipeline.tell_person(update)  # without the database: where help is
             return web.json_response({}, status=500)
         return web.json_response({})
 
