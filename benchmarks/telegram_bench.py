@@ -217,11 +217,11 @@ class Progress:
     async def done(self, updates: int) -> bool:
         from sqlalchemy import func, select
 
-        from bot.storage.models import InboundUpdate, OutboxItem
+        from bot.storage.models import InboxEntry, OutboxItem
 
         async with self.sessions() as session:
             handled = await session.scalar(
-                select(func.count()).select_from(InboundUpdate).where(InboundUpdate.status == "done")
+                select(func.count()).select_from(InboxEntry).where(InboxEntry.status == "done")
             )
             pending = await session.scalar(
                 select(func.count()).select_from(OutboxItem).where(OutboxItem.status == "pending")

@@ -26,7 +26,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import lifecycle, payloads, privacy
+from bot import lifecycle, metrics, payloads, privacy
 from bot.config import Settings
 from bot.deliveries import CaseNote, RelayIn, ToPerson, Withdraw
 from bot.domain import CaseStatus, EventKind, Inbound, Outcome, Signal, TriageResult
@@ -108,12 +108,13 @@ class Engine:
             conversation.message_count += 1
             conversation.last_activity_at = now
             person.last_seen_at = now
+            media = clean_text(inbound.media)[:32] or None
             message = Message(
                 conversation_id=conversation.id,
                 sender="person",
                 text=text or None,
                 button=button,
-                media=inbound.media,
+                media=media,
                 created_at=now,
             )
             session.add(message)
@@ -132,7 +133,7 @@ class Engine:
                 text=text,
                 now=now,
                 first=conversation.message_count <= 1,
-                triage_text=lambda t: self.triager.analyze(triage_view(t), lifecycle.signals(case)),
+                triage_text=lambda t: self._triage(t, case),
                 queue_info=lambda: self.queue_info(session, case),
             )
             await route(turn)
@@ -150,7 +151,11 @@ class Engine:
                 outcome.person_id = None
             else:
                 self._store(session, turn, person, conversation, now)
-            return outcome
+        metrics.MESSAGES.labels(direction="in", channel=inbound.channel).inc()
+        for event in outcome.events:
+            if event.kind == EventKind.OPENED:
+                metrics.CASES_OPENED.labels(risk=event.risk.value, channel=inbound.channel).inc()
+        return outcome
 
     async def _person(self, session: AsyncSession, inbound: Inbound, now: datetime) -> Person:
         pseudonym = self.pseudo.pseudonym(inbound.channel, inbound.user_id)
@@ -237,6 +242,10 @@ class Engine:
             session.add(case)
             await session.flush()
         return conversation, case
+
+    def _triage(self, text: str, case: Case) -> TriageResult:
+        with metrics.TRIAGE_SECONDS.time():
+            return self.triager.analyze(triage_view(text), lifecycle.signals(case))
 
     async def queue_info(self, session: AsyncSession, case: Case) -> QueueInfo | None:
         """The case's place in the queue and a rough wait: the median time to claim of recent cases,

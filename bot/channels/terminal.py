@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import sys
 from typing import Any, TextIO
 
@@ -91,6 +92,11 @@ def parse_line(line: str) -> Inbound:
     text = _string(obj, "text")
     button = _string(obj, "button", 256)
     media = _string(obj, "media", MAX_MEDIA)
+    if media is not None and not re.fullmatch(r"[a-z_]{1,32}", media):
+        raise BadLine('"media" must be a kind such as "photo" or "voice"')
+    lang = _string(obj, "lang", MAX_LANG)
+    if lang is not None and not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})?", lang):
+        raise BadLine('"lang" must be a language code such as "az" or "ru"')
     given = [k for k, v in (("text", text), ("button", button), ("media", media)) if v is not None]
     if not given:
         raise BadLine('one of "text", "button" or "media" is required')
@@ -102,7 +108,7 @@ def parse_line(line: str) -> Inbound:
         text=text,
         button=button,
         media=media,
-        language_hint=_string(obj, "lang", MAX_LANG),
+        language_hint=lang,
         external_id=_string(obj, "id", MAX_ID, ids=True),
     )
 

@@ -134,12 +134,44 @@ class Database:
         await self.engine.dispose()
 
 
+_TRANSIENT_DRIVER_ERRORS = frozenset(
+    {
+        "SerializationError",
+        "DeadlockDetectedError",
+        "LockNotAvailableError",
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "CannotConnectNowError",
+        "TooManyConnectionsError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "InterfaceError",
+        "InternalClientError",
+    }
+)
+
+
 def transient(exc: BaseException) -> bool:
     """A database error worth trying again: a lock, a lost connection, a serialization conflict, or
-    the same new row written at the same moment by another transaction (it is found on the retry)."""
-    from sqlalchemy.exc import DBAPIError
+    the same new row written at the same moment by another transaction (it is found on the retry).
+    Not: bad data or a bug (those would fail the same way again)."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-    return isinstance(exc, DBAPIError | OSError | ConnectionError | TimeoutError)
+    if isinstance(
+        exc, OSError | ConnectionError | TimeoutError | OperationalError | InterfaceError | IntegrityError
+    ):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        chain = [exc.orig, getattr(exc.orig, "__cause__", None)]
+        return any(
+            type(e).__name__ in _TRANSIENT_DRIVER_ERRORS
+            or isinstance(e, OSError | ConnectionError | TimeoutError)
+            for e in chain
+            if e is not None
+        )
+    return False
 
 
 async def retrying(work: Any, attempts: int = 5, base: float = 0.05) -> Any:

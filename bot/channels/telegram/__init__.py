@@ -27,7 +27,6 @@ from aiogram.types import (
     Message,
 )
 
-from bot import metrics
 from bot.app import App
 from bot.channels.telegram import staff, user
 from bot.channels.telegram.delivery import Sender
@@ -240,7 +239,6 @@ class TelegramChannel:
     async def handle(self, inbound: Inbound, ticket: Ticket) -> Outcome:
         outcome = await self.app.engine.handle(inbound)
         ticket.done = True
-        metrics.MESSAGES.labels(direction="in", channel=CHANNEL).inc()
         self.wake_sender()
         return outcome
 

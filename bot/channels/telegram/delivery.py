@@ -108,10 +108,12 @@ class Sender:
         self.leader = Leadership(self.app.db, "sender:telegram")
         self.renderer = Renderer(channel, self)
         self.stats = {"sent": 0, "retried": 0, "dead": 0, "deferred": 0}
-        # Delivered items are marked "sent" in batches: one transaction for many (a crash in between
-        # sends those few again, as any crash between sending and recording would).
+        # Delivered items are marked "sent" in batches (one transaction for what finished together), and a
+        # chat's next message waits until its last one is recorded: a crash re-sends at most one
+        # message per chat (Telegram has no idempotency key).
         self._acks: list[tuple[int, dict[str, Any] | None]] = []
         self._ack_event = asyncio.Event()
+        self._ack_done: asyncio.Future[None] | None = None
         self._leading = False
 
     @property
@@ -145,22 +147,37 @@ class Sender:
 
     async def run_acks(self) -> None:
         while True:
-            await self._ack_event.wait()
-            await asyncio.sleep(0.01)  # let a few more deliveries finish
+            await self._ack_event.wait()  # what was delivered while the last batch was written goes next
             self._ack_event.clear()
             await self._flush_acks()
             self.channel.app.health.beat("telegram-acks")
 
+    async def _acknowledge(self, item_id: int, result: dict[str, Any] | None) -> None:
+        """Record a delivery; returns once it is written (with whatever else finished meanwhile)."""
+        if self._ack_done is None or self._ack_done.done():
+            self._ack_done = asyncio.get_running_loop().create_future()
+        done = self._ack_done
+        self._acks.append((item_id, result))
+        self._ack_event.set()
+        await asyncio.shield(done)
+
     async def _flush_acks(self) -> None:
         batch, self._acks = self._acks, []
+        done, self._ack_done = self._ack_done, None
         if not batch:
             return
         try:
             await self.app.outbox.sent_many(batch)
         except BaseException:  # keep them (the items stay leased meanwhile); supervise retries
             self._acks[:0] = batch
+            if self._ack_done is None:
+                self._ack_done = done
+            elif done is not None and not done.done():
+                self._ack_done.add_done_callback(lambda _: done.done() or done.set_result(None))
             self._ack_event.set()
             raise
+        if done is not None and not done.done():
+            done.set_result(None)
         metrics.MESSAGES.labels(direction="out", channel=CHANNEL).inc(len(batch))
 
     async def stop(self, release: bool = True) -> None:
@@ -310,9 +327,8 @@ class Sender:
             await self.app.outbox.dead(item.id, str(result["dead"]))
             self.stats["dead"] += 1
         else:
-            self._acks.append((item.id, result))
-            self._ack_event.set()
             self.stats["sent"] += 1
+            await self._acknowledge(item.id, result)
 
     def _backoff(self, lane: Lane) -> float:
         return backoff(lane.failures, self.options.backoff_base, self.options.backoff_cap)
