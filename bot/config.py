@@ -48,6 +48,7 @@ class Settings:
     http_listen: tuple[str, int] = ("127.0.0.1", 8080)  # the one HTTP server (webhooks, health, metrics)
     http_listen_set: bool = False  # HTTP_LISTEN (or TELEGRAM_WEBHOOK_LISTEN) was given
     triage_label_days: int = 365  # counsellors' triage labels are kept this long
+    telegram_pacing: bool = True  # keep to Telegram's flood limits (off only against a local test server)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -229,9 +230,17 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         ),
         http_listen_set=bool(_env(merged, "HTTP_LISTEN") or _env(merged, "TELEGRAM_WEBHOOK_LISTEN")),
         triage_label_days=_int(merged, "TRIAGE_LABEL_DAYS", 365, minimum=1) or 365,
+        telegram_pacing=_pacing(merged),
         outbox_max_attempts=_int(merged, "OUTBOX_MAX_ATTEMPTS", 0, minimum=0) or 0,
         telegram_staff_language=_staff_language(merged),
     )
+
+
+def _pacing(environ: Mapping[str, str]) -> bool:
+    raw = (_env(environ, "TELEGRAM_PACING") or "telegram").lower()
+    if raw not in ("telegram", "off"):
+        raise ConfigError("TELEGRAM_PACING", f"must be telegram or off, got {raw!r}")
+    return raw == "telegram"
 
 
 def _staff_language(environ: Mapping[str, str]) -> str:

@@ -72,7 +72,9 @@ class TelegramChannel:
         if not settings.telegram_bot_token or settings.telegram_staff_chat_id is None:
             raise ValueError("TELEGRAM_BOT_TOKEN and TELEGRAM_STAFF_CHAT_ID are required")
         self.app = app
-        self.options = options or TelegramOptions()
+        self.options = options or TelegramOptions(
+            pacing=Pacing() if settings.telegram_pacing else Pacing.unlimited()
+        )
         self.base_url = (base_url or settings.telegram_api_url).rstrip("/")
         self.staff_chat_id: int = settings.telegram_staff_chat_id
         self.staff_lang = settings.telegram_staff_language or "az"
