@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: run test lint chat staff triage-eval bench clean
+.PHONY: run test lint chat staff triage-eval bench replicas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ staff: $(VENV)/.installed
 
 triage-eval: $(VENV)/.installed
 	$(BIN)/python -m bot triage-eval
+
+# Two replicas on PostgreSQL (DATABASE_URL) behind a local proxy: docker-compose's twin, as processes.
+replicas: $(VENV)/.installed
+	$(BIN)/python deploy/replicas.py --replicas 2
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/triage_bench.py

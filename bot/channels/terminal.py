@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from bot import lifecycle
 from bot.app import App
-from bot.deliveries import CaseNote, MediaToPerson, Reminder, ToPerson, Withdraw
+from bot.deliveries import CaseNote, MediaToPerson, Reminder, StaffNotice, ToPerson, Withdraw
 from bot.domain import CloseOutcome, Inbound, Outcome, Risk, StaffMember
 from bot.jobs import CoreJobs, describe
 from bot.staff import CaseView, refusal_text
@@ -280,6 +280,8 @@ class Console:
         case_id = item.case_id
         if isinstance(payload, Withdraw):
             return None
+        if isinstance(payload, StaffNotice):  # e.g. a channel says a person can no longer be reached
+            return "ℹ️ " + payload.text
         view = await self.app.desk.case(case_id, messages=3) if case_id else None
         if view is None:
             return None

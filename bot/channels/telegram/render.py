@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CHANNEL = "telegram"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_RELAY_PARTS = 4  # a person's very long message reaches the staff chat cut to this many messages
@@ -248,7 +249,11 @@ class Renderer:
             return message
 
         parts: list[Callable[[], Awaitable[Any]]]
-        if payload.media and ref.get("message_id") and item.address:
+        if view.channel != CHANNEL and payload.media:  # a photo on Messenger, the web chat ...: say what came
+            key = f"tg.media.{payload.media}"
+            kind = content.t(key, lang) if content.has(key) else content.t("tg.media.other", lang)
+            text = " ".join(filter(None, [f"[{kind}]", text]))
+        if view.channel == CHANNEL and payload.media and ref.get("message_id") and item.address:
             caption = content.t("tg.relay.in", lang, case=view.id, sender=sender, text=text).strip()
             extra: dict[str, Any] = {}
             if payload.media in CAPTIONABLE and len(caption) <= MAX_CAPTION:
