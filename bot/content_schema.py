@@ -299,6 +299,13 @@ def _validate_taxonomy(content_dir: Path, errors: list[ContentError]) -> set[str
                 f.err(value_node, f"topic '{code}': missing label '{lang}'")
             else:
                 f.text(node, f"topic '{code}'.{lang}")
+    for key, key_node, _ in top:
+        if key not in ("categories", "topics", "specificity"):
+            f.err(key_node, f"unknown key '{key}' (expected categories, topics, specificity)")
+    for node in f.sequence(_get(top, "specificity"), "specificity") or ():
+        code = f.text(node, "specificity")
+        if code is not None and code not in topics:
+            f.err(node, f"specificity: unknown topic '{code}'")
     return topics
 
 
@@ -825,6 +832,22 @@ def _contact_texts(content_dir: Path, errors: list[ContentError]) -> Iterator[_T
                     )
 
 
+def _helpline_texts(content_dir: Path, errors: list[ContentError]) -> Iterator[_Text]:
+    path = content_dir / "helpline.yaml"
+    if not path.exists():
+        return
+    f = _File(path, errors)
+    top = f.mapping(f.root, "helpline file")
+    for node in (f.sequence(_get(top, "topics"), "topics") if top else None) or ():
+        items = f.mapping(node, "topic") if isinstance(node, yaml.MappingNode) else None
+        answer = _get(items, "answer")
+        if not isinstance(answer, yaml.MappingNode):
+            continue
+        for lang, _, lnode in f.mapping(answer, "answer") or ():
+            if isinstance(lnode, yaml.ScalarNode):
+                yield _Text(f.name, _line(lnode), f"helpline answer.{lang}", lang, str(lnode.value), False)
+
+
 def _excerpt(text: str, match: re.Match[str]) -> str:
     start, end = max(0, match.start() - 20), min(len(text), match.end() + 20)
     return " ".join(text[start:end].split())
@@ -851,6 +874,7 @@ def scan_safe_messaging(content_dir: Path) -> list[ContentError]:
         *_strings_texts(content_dir, rules.crisis_keys, parse_errors),
         *_article_texts(content_dir, rules.crisis_articles, parse_errors),
         *_contact_texts(content_dir, parse_errors),
+        *_helpline_texts(content_dir, parse_errors),
     ]
     groups: dict[tuple[str, str, str], list[_Text]] = {}
     for t in texts:
@@ -971,6 +995,78 @@ def _validate_intents(content_dir: Path, errors: list[ContentError]) -> None:
                 f.err(pnode, f"intent '{name}': bad regular expression {source!r}: {exc}")
 
 
+def _patterns(f: _File, node: yaml.Node | None, what: str) -> None:
+    for pnode in f.sequence(node, what) or ():
+        source = f.text(pnode, f"{what} pattern")
+        if source is None:
+            continue
+        try:
+            re.compile(source)
+        except re.error as exc:
+            f.err(pnode, f"{what}: bad regular expression {source!r}: {exc}")
+
+
+def _languages(f: _File, node: yaml.Node | None, what: str, limit: int | None = None) -> None:
+    items = f.mapping(node, what) or []
+    found = {key for key, _, _ in items}
+    for lang in LANGUAGES:
+        if lang not in found:
+            f.err(node, f"{what}: missing language '{lang}'")
+    for key, knode, vnode in items:
+        if key not in LANGUAGES:
+            f.err(knode, f"{what}: unknown language '{key}'")
+            continue
+        text = f.text(vnode, f"{what} ({key})")
+        if text is not None and limit is not None and len(text) > limit:
+            f.err(vnode, f"{what} ({key}): {len(text)} characters, at most {limit}")
+
+
+def _validate_helpline(content_dir: Path, errors: list[ContentError]) -> None:
+    """``helpline.yaml``: what the bot knows about the helpline (``source``, ``topics``)."""
+    f = _File(content_dir / "helpline.yaml", errors)
+    top = f.mapping(f.root, "helpline file")
+    if top is None:
+        return
+    for key, knode, _ in top:
+        if key not in ("source", "topics"):
+            f.err(knode, f"unknown key '{key}' (expected source, topics)")
+    _languages(f, _get(top, "source"), "source")
+    seen: set[str] = set()
+    for tnode in f.sequence(_get(top, "topics"), "topics") or ():
+        items = f.mapping(tnode, "topic") or []
+        keys = {k for k, _, _ in items}
+        for key, knode, _ in items:
+            if key not in ("id", "patterns", "answer"):
+                f.err(knode, f"unknown key '{key}' (expected id, patterns, answer)")
+        for needed in ("id", "patterns", "answer"):
+            if needed not in keys:
+                f.err(tnode, f"topic: missing '{needed}'")
+        topic_id = f.text(_get(items, "id"), "topic id") or "?"
+        if topic_id in seen:
+            f.err(_get(items, "id"), f"topic '{topic_id}' is defined twice")
+        seen.add(topic_id)
+        _patterns(f, _get(items, "patterns"), f"topic '{topic_id}'")
+        _languages(f, _get(items, "answer"), f"topic '{topic_id}' answer", limit=MAX_MESSAGE_CHARS + 200)
+
+
+def _validate_profile(content_dir: Path, errors: list[ContentError]) -> None:
+    """``profile.yaml``: patterns that tell who is writing (``child``, ``adult``, ``gender``)."""
+    f = _File(content_dir / "profile.yaml", errors)
+    top = f.mapping(f.root, "profile file")
+    if top is None:
+        return
+    for key, knode, vnode in top:
+        if key in ("child", "adult"):
+            _patterns(f, vnode, key)
+        elif key == "gender":
+            for gkey, gknode, gvnode in f.mapping(vnode, "gender") or ():
+                if gkey not in ("female", "male"):
+                    f.err(gknode, f"gender: unknown key '{gkey}' (expected female, male)")
+                _patterns(f, gvnode, f"gender {gkey}")
+        else:
+            f.err(knode, f"unknown key '{key}' (expected child, adult, gender)")
+
+
 # ---------------------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------------------
@@ -986,6 +1082,8 @@ def validate_content(content_dir: Path) -> list[ContentError]:
     _validate_contacts(content_dir, topics, errors)
     _load_safe_rules(content_dir, errors)
     _validate_intents(content_dir, errors)
+    _validate_helpline(content_dir, errors)
+    _validate_profile(content_dir, errors)
     unique = sorted(set(errors), key=lambda e: (e.file, e.line, e.message))
     return unique
 

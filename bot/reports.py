@@ -752,6 +752,12 @@ async def run_report_command(app: App, args: Any) -> int:
         sys.stderr.write(f"report: unknown --scheme {scheme!r}; use {' or '.join(SCHEMES)}\n")
         return 2
 
+    chart = getattr(args, "chart", None)
+    if chart:
+        problem = _unwritable(Path(chart))
+        if problem:
+            sys.stderr.write(f"report: cannot write the chart to {chart}: {problem}\n")
+            return 2
     report = await build_report(app.sessions, date_from, date_to)
     content = app.content
     outputs = []
@@ -761,30 +767,27 @@ async def run_report_command(app: App, args: Any) -> int:
         outputs.append(render_text(report, content) + "\n")
     if not outputs:
         outputs.append(render_table(report, content, scheme=scheme))
-    sys.stdout.write("\n".join(outputs))
-    chart = getattr(args, "chart", None)
     if chart:
         try:
             render_chart(report, content, chart, scheme=scheme)
         except OSError as exc:
             sys.stderr.write(f"report: cannot write the chart to {chart}: {exc.strerror or exc}\n")
-            return 1
+            return 2
+    sys.stdout.write("\n".join(outputs))
+    if chart:
         sys.stderr.write(f"report: chart written to {chart}\n")
     return 0
 
 
-__all__ = [
-    "HELPLINE_TZ",
-    "ChiScheme",
-    "Report",
-    "build_report",
-    "chart_figure",
-    "load_chi",
-    "period_bounds",
-    "render_chart",
-    "render_csv",
-    "render_table",
-    "render_text",
-    "run_report_command",
-    "staff_report",
-]
+def _unwritable(path: Path) -> str | None:
+    """Why a file cannot be written at ``path`` (checked before any work is done), or None."""
+    import os
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        return "it is a folder"
+    if not folder.is_dir():
+        return "no such folder"
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return "permission denied"
+    return None

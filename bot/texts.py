@@ -60,6 +60,25 @@ class Contact:
     when: dict[str, str]
 
 
+@dataclass(frozen=True)
+class HelplineTopic:
+    """A question about the helpline itself and its factual answer (helpline.yaml)."""
+
+    id: str
+    patterns: tuple[re.Pattern[str], ...]
+    answer: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ProfileHints:
+    """What a message says about who is writing (profile.yaml)."""
+
+    child: tuple[re.Pattern[str], ...] = ()
+    adult: tuple[re.Pattern[str], ...] = ()
+    female: tuple[re.Pattern[str], ...] = ()
+    male: tuple[re.Pattern[str], ...] = ()
+
+
 def _fold(text: str) -> str:
     """Lower-case and strip Azerbaijani/Turkish diacritics, for matching short intents."""
     text = text.replace("İ", "i").replace("I", "ı").lower()
@@ -77,6 +96,10 @@ class Content:
     taxonomy: dict[str, Any]
     intents: dict[str, list[re.Pattern[str]]]
     _topic_index: dict[str, str] = field(default_factory=dict)
+    helpline: tuple[HelplineTopic, ...] = ()
+    helpline_source: dict[str, str] = field(default_factory=dict)
+    profile: ProfileHints = field(default_factory=ProfileHints)
+    specificity: tuple[str, ...] = ()  # topics, the most specific first (taxonomy.yaml)
 
     # ---- strings -------------------------------------------------------------------------------
     def t(
@@ -121,11 +144,19 @@ class Content:
         info = self.taxonomy["topics"].get(code)
         return (info.get(lang) or info["az"]) if info else code
 
+    def most_specific_first(self, topics: tuple[str, ...] | list[str]) -> list[str]:
+        rank = {t: i for i, t in enumerate(self.specificity)}
+        given = list(topics)
+        return sorted(given, key=lambda t: (rank.get(t, len(rank)), given.index(t)))
+
     # ---- self-help -----------------------------------------------------------------------------
-    def article_for_topics(self, topics: tuple[str, ...] | list[str]) -> Article | None:
-        for topic in topics:
+    def article_for_topics(
+        self, topics: tuple[str, ...] | list[str], skip: tuple[str, ...] | list[str] = ()
+    ) -> Article | None:
+        """The article for the most specific of ``topics`` (taxonomy.yaml's order), not one in ``skip``."""
+        for topic in self.most_specific_first(topics):
             article_id = self._topic_index.get(topic)
-            if article_id:
+            if article_id and article_id not in skip:
                 return self.articles[article_id]
         return None
 
@@ -133,6 +164,42 @@ class Content:
     def intent(self, text: str, name: str) -> bool:
         folded = _fold(text)
         return any(p.search(folded) for p in self.intents.get(name, ()))
+
+    # ---- the helpline's own knowledge and who is writing ------------------------------------------
+    def helpline_topic(self, text: str) -> HelplineTopic | None:
+        folded = _fold(text)
+        return next((t for t in self.helpline if any(p.search(folded) for p in t.patterns)), None)
+
+    def infer_profile(self, text: str) -> tuple[str | None, str | None]:
+        """(audience, gender) the message tells about its writer, where it does."""
+        folded = _fold(text)
+        hints = self.profile
+        audience = None
+        if any(p.search(folded) for p in hints.adult):
+            audience = Audience.ADULT.value
+        elif any(p.search(folded) for p in hints.child):
+            audience = Audience.CHILD.value
+        gender = None
+        if any(p.search(folded) for p in hints.female):
+            gender = "female"
+        elif any(p.search(folded) for p in hints.male):
+            gender = "male"
+        return audience, gender
+
+
+def fold_pattern(pattern: str) -> str:
+    """Fold a regular expression like the text it is matched against, but leave its escapes alone
+    (lower-casing "\\W" would turn "not a word character" into "a word character")."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        out.append(_fold(pattern[i]))
+        i += 1
+    return "".join(out)
 
 
 class _SafeDict(dict):
@@ -201,9 +268,30 @@ def load_content(content_dir: Path | None = None, validate: bool = True) -> Cont
         taxonomy = _read_yaml(content_dir / "taxonomy.yaml")
         intents_raw = _read_yaml(content_dir / "intents.yaml") or {}
         intents = {
-            name: [re.compile(_fold(p)) for p in patterns]
+            name: [re.compile(fold_pattern(p)) for p in patterns]
             for name, patterns in (intents_raw.get("intents") or {}).items()
         }
+        helpline_raw = _read_yaml(content_dir / "helpline.yaml") or {}
+        helpline = tuple(
+            HelplineTopic(
+                id=str(t["id"]),
+                patterns=tuple(re.compile(fold_pattern(p)) for p in t["patterns"]),
+                answer=dict(t["answer"]),
+            )
+            for t in helpline_raw.get("topics") or ()
+        )
+        profile_raw = _read_yaml(content_dir / "profile.yaml") or {}
+        gender_raw = profile_raw.get("gender") or {}
+
+        def compiled(patterns: list[str] | None) -> tuple[re.Pattern[str], ...]:
+            return tuple(re.compile(fold_pattern(p)) for p in patterns or ())
+
+        profile = ProfileHints(
+            child=compiled(profile_raw.get("child")),
+            adult=compiled(profile_raw.get("adult")),
+            female=compiled(gender_raw.get("female")),
+            male=compiled(gender_raw.get("male")),
+        )
     except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
         raise ContentInvalid([f"{content_dir}: {exc}"]) from exc
     topic_index: dict[str, str] = {}
@@ -213,4 +301,15 @@ def load_content(content_dir: Path | None = None, validate: bool = True) -> Cont
     for article in articles.values():
         for topic in article.topics:
             topic_index.setdefault(topic, article.id)
-    return Content(strings, articles, contacts, taxonomy, intents, topic_index)
+    return Content(
+        strings,
+        articles,
+        contacts,
+        taxonomy,
+        intents,
+        topic_index,
+        helpline=helpline,
+        helpline_source=dict(helpline_raw.get("source") or {}),
+        profile=profile,
+        specificity=tuple(taxonomy.get("specificity") or ()),
+    )

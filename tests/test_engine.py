@@ -42,24 +42,29 @@ async def the_case(app: App, outcome: Outcome) -> Case:
         return await s.scalar(select(Case).where(Case.conversation_id == outcome.conversation_id))
 
 
-async def test_greeting_gets_welcome_with_numbers_and_language_choice(app: App) -> None:
+async def test_greeting_gets_welcome_with_numbers_and_no_language_question(app: App) -> None:
     out = await say(app, "Salam")
     text = texts(out)
-    assert "116111" in text and "112" in text
+    assert len(out.replies) == 1 and "116111" in text and "112" in text
     assert "bot" in text.lower()  # says plainly it is a bot
-    assert {"lang:az", "lang:ru", "lang:en"} <= set(payloads(out))
+    assert set(payloads(out)) == {"topics", "human"}  # the language is taken from what was written
     assert out.events == []
+    start = await say(app, "/start", user="other")  # nothing written to tell the language by
+    assert {"lang:az", "lang:ru", "lang:en", "human"} <= set(payloads(start))
 
 
-async def test_language_choice_then_who_is_writing_is_optional(app: App) -> None:
-    await say(app, "Salam")
+async def test_language_choice_is_kept_and_help_comes_before_any_question(app: App) -> None:
+    await say(app, "/start")
     out = await say(app, button="lang:ru")
-    assert "по-русски" in texts(out)
-    assert "who:skip" in payloads(out)
-    out = await say(app, button="who:skip")
-    assert "human" in payloads(out)  # help is never blocked behind the question
+    assert "по-русски" in texts(out) and "human" in payloads(out)
     out = await say(app, "мне очень одиноко, ни с кем не общаюсь")
     assert any(ch in texts(out) for ch in "абвгд")  # answered in Russian
+    assert len(out.replies) == 1 and "who:skip" not in payloads(out)  # help first, no question yet
+    later = await say(app, "и от этого мне очень грустно")
+    assert len(later.replies) == 2 and "who:skip" in payloads(later)  # asked once, later, skippable
+    assert later.replies[-1].buttons[-1][0].data == "human"  # the counsellor on the last message
+    skipped = await say(app, button="who:skip")
+    assert "human" in payloads(skipped)
 
 
 async def test_asking_for_a_person_opens_a_case(app: App) -> None:

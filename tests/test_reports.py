@@ -243,6 +243,7 @@ async def _seed_engine(app: App) -> None:
     """Two people through the real engine, both ending with /forget."""
     t0 = baku(2026, 3, 10, 10)
     first = await _say(app, "eng-1", t0, "imtahandan çox qorxuram")
+    await _say(app, "eng-1", t0 + timedelta(seconds=10), "gecələr yata bilmirəm")  # then "who is writing?"
     await _say(app, "eng-1", t0 + timedelta(seconds=20), button="who:child")
     await _say(app, "eng-1", t0 + timedelta(seconds=40), button="gender:female")
     await _say(app, "eng-1", t0 + timedelta(minutes=1), "/human")
@@ -727,8 +728,9 @@ async def test_cli_outputs(seeded: App, report_content: Content, capsys: pytest.
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     assert await run_report_command(seeded, _args(date_from="2026-01-01", date_to="2026-05-31",
-                                                  chart=str(tmp_path / "no" / "such" / "dir.png"))) == 1
-    assert capsys.readouterr().err.startswith("report: cannot write the chart to ")
+                                                  chart=str(tmp_path / "no" / "such" / "dir.png"))) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("report: cannot write the chart to ")
 
 
 def _run_cli(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:

@@ -62,8 +62,10 @@ async def _button(turn: Turn, data: str) -> None:
             await welcome.set_gender(turn, value)
         case payloads.Menu():
             await menu.show(turn)
-        case payloads.Topics() | payloads.MoreTopics():
+        case payloads.Topics():
             await menu.topics(turn)
+        case payloads.MoreTopics():
+            await menu.topics(turn, more=True)
         case payloads.Human():
             await handoff.request(turn)
         case payloads.ArticleStep():

@@ -45,7 +45,10 @@ class ConversationState:
     hold_at: float | None = None  # last "you are in the queue" answer
     article: str | None = None  # the self-help article being read, and its version
     article_version: str | None = None
-    counsellor_offered: str | None = None  # the topic/risk the counsellor offer was made for
+    counsellor_offered: str | None = None  # the risk level the counsellor was last offered at
+    articles_offered: list[str] = field(default_factory=list)  # not offered again in this conversation
+    acks: list[str] = field(default_factory=list)  # acknowledgements said: a repeat is shorter
+    helped: int = 0  # answers with help given (the "who is writing" question comes after the first)
     forget_pending: bool = False  # asked "/forget?" and waiting for the answer
 
     @classmethod

@@ -1,9 +1,15 @@
-"""Free text: triage it, then answer in a way that fits (or hand over to crisis / the counsellor)."""
+"""Free text: triage it, then answer in a way that fits (or hand over to crisis / the counsellor).
+
+At most two messages a turn, the counsellor button on the last one. The first answer of a
+conversation carries the short "I'm a bot, anonymous, 116111 / 112" in the same message; "who is
+writing" is asked once, later, skippable, and never before help; a repeat of the same topic gets a
+shorter acknowledgement and no article or counsellor offer already made.
+"""
 
 from __future__ import annotations
 
 from bot import lifecycle
-from bot.domain import LANGUAGES, Category, Risk, TriageResult
+from bot.domain import LANGUAGES, Audience, Category, Risk, TriageResult
 from bot.flows import crisis, forget, handoff, relay, selfhelp, welcome
 from bot.flows.base import Turn
 from bot.payloads import Topics
@@ -19,13 +25,29 @@ def _adopt_language(turn: Turn, result: TriageResult) -> None:
     profile.language = result.language
 
 
+def _adopt_profile(turn: Turn, result: TriageResult) -> None:
+    """Who is writing, where the message says so ("15 yaşım var", "oğlum", "я мама")."""
+    profile = turn.profile
+    audience, gender = turn.content.infer_profile(turn.text)
+    if audience is None and result.audience_hint != Audience.UNKNOWN:
+        audience = result.audience_hint.value
+    if audience is not None and profile.audience == Audience.UNKNOWN.value:
+        profile.audience = audience
+    if gender is not None and profile.gender is None:
+        profile.gender = gender
+
+
+def _intro(turn: Turn, text: str) -> str:
+    """The first answer of a conversation says, in the same message, that this is a bot."""
+    return f"{turn.t('welcome.short')}\n\n{text}" if turn.first else text
+
+
 async def free_text(turn: Turn) -> None:
     content, case = turn.content, turn.case
     result = turn.triage_text(turn.text)
     turn.triage = result
     _adopt_language(turn, result)
-    if result.audience_hint.value != "unknown" and turn.profile.audience == "unknown":
-        turn.profile.audience = result.audience_hint.value
+    _adopt_profile(turn, result)
     change = turn.apply(lifecycle.after_message(case, result, turn.now))
     if change.events:
         turn.trigger = turn.text  # the staff side quotes the words that opened or raised the case
@@ -56,37 +78,58 @@ async def free_text(turn: Turn) -> None:
     if content.intent(turn.text, "human_request"):
         await handoff.request(turn)
         return
-    if content.intent(turn.text, "greeting") or (
-        result.category == Category.OTHER and not result.topics and turn.first and len(turn.text.split()) <= 2
-    ):
+    topic = content.helpline_topic(turn.text) if result.risk.rank < Risk.URGENT.rank else None
+    if topic is not None:
+        said = topic.answer.get(turn.lang) or topic.answer["az"]
+        turn.say(_intro(turn, f"{said}\n\n{turn.t('about.more')}"), [turn.human_button()])
+        return
+    if content.intent(turn.text, "plea") or content.intent(turn.text, "distress_emoji"):
+        turn.say(_intro(turn, turn.t("prompt.gentle")), [turn.human_button()])
+        return
+    if content.intent(turn.text, "greeting"):
         if turn.first:
-            await welcome.start(turn)
+            await welcome.start(turn, ask_language=False)
         else:
             turn.say_key("prompt.tell_me", [turn.button("btn.topics", Topics()), turn.human_button()])
         return
     if content.intent(turn.text, "thanks"):
         turn.say_key("thanks.reply", [turn.button("btn.topics", Topics()), turn.human_button()])
         return
+    if result.category == Category.OTHER and not result.topics and turn.first and len(turn.text.split()) <= 2:
+        await welcome.start(turn, ask_language=result.language not in LANGUAGES)
+        return
     answer(turn, result)
 
 
 def answer(turn: Turn, result: TriageResult) -> None:
-    content = turn.content
+    content, state = turn.content, turn.state
     ack_key = next(
-        (f"ack.topic.{t}" for t in result.topics if content.has(f"ack.topic.{t}")),
+        (
+            f"ack.topic.{t}"
+            for t in content.most_specific_first(result.topics)
+            if content.has(f"ack.topic.{t}")
+        ),
         f"ack.{result.category.value}",
     )
-    if turn.first:
-        turn.say_key("welcome.short")
-    article = content.article_for_topics(result.topics)
+    unknown = result.category == Category.OTHER and not result.topics
+    if ack_key in state.acks and not unknown:
+        text = turn.t("ack.again")
+    else:
+        text = turn.t(ack_key)
+        state.acks.append(ack_key)
+    level = lifecycle.risk(turn.case)
+    if level == Risk.ELEVATED and state.counsellor_offered != level.value:
+        text += "\n\n" + turn.t("elevated.offer_person")
+        state.counsellor_offered = level.value
     rows = []
+    article = content.article_for_topics(result.topics, skip=state.articles_offered)
     if article is not None:
         rows.append([selfhelp.open_button(turn, article)])
+        state.articles_offered.append(article.id)
+    if unknown or article is None:
+        rows.append([turn.button("btn.topics", Topics())])
     rows.append([turn.human_button()])
-    if result.category == Category.OTHER and not result.topics:
-        rows.insert(0, [turn.button("btn.topics", Topics())])
-    turn.say_key(ack_key, *rows)
-    if result.risk == Risk.ELEVATED:
-        turn.say_key("elevated.offer_person")
-    if not turn.profile.asked_profile:
+    turn.say(_intro(turn, text), *rows)
+    if state.helped and not turn.profile.asked_profile and turn.profile.audience == Audience.UNKNOWN.value:
         welcome.ask_who(turn)
+    state.helped += 1
