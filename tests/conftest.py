@@ -22,6 +22,9 @@ from bot.config import Settings
 from bot.storage.db import make_engine, upgrade
 from bot.texts import Content, load_content
 
+# The Telegram channel's fixtures (tg, tg_content, tg_triager, tg_pg_url) for every test module.
+pytest_plugins = ["tests.telegram_fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "test-pseudonym-secret-0123456789"

@@ -1,16 +1,13 @@
 """Fixtures for the Telegram channel tests: the local Bot API server (tests/botapi), an App on a fresh
 database, and the real ``TelegramChannel`` talking to the server over HTTP with aiogram.
 
-Import what a test module needs::
-
-    from tests.telegram_fixtures import tg, tg_triager  # noqa: F401  (fixtures)
+tests/conftest.py loads them for every module (``pytest_plugins``): ask for ``tg`` as an argument.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +19,6 @@ import pytest_asyncio
 from bot.app import App, build_app
 from bot.channels.telegram import Pacing, TelegramChannel, TelegramOptions
 from bot.config import Settings
-from bot.domain import Audience, Category, Risk, Signal, TriageResult
 from bot.http import HttpServer
 from bot.jobs import CoreJobs, supervise
 from bot.texts import Content, load_content
@@ -48,60 +44,10 @@ FAST = TelegramOptions(
 )
 
 
-class FakeTriager:
-    """A small explicit stand-in, used only while the real triager (bot.triage.load_triager) is not
-    available. Enough words to drive the scenarios: suicidal, school, loneliness."""
-
-    RULES = (
-        (
-            r"özümü öldür|olmek istey|ölmək istəy|want to die|kill myself|intihar|умереть|покончить",
-            Risk.IMMINENT,
-            Category.PSYCHOLOGICAL,
-            ("suicide",),
-            "suicidal_intent",
-            "says they want to die",
-        ),
-        (
-            r"döyür|бьет|beats me",
-            Risk.URGENT,
-            Category.SOCIAL,
-            ("violence",),
-            "violence",
-            "someone hurts them",
-        ),
-        (r"məktəb|mekteb|imtahan|school|exam|школ", Risk.NONE, Category.EDUCATION, ("exam_stress",), "", ""),
-        (r"tənha|tenha|lonely|одинок", Risk.ELEVATED, Category.PSYCHOLOGICAL, ("loneliness",), "", ""),
-    )
-
-    def analyze(self, text: str, prior: tuple[Signal, ...] | list[Signal] = ()) -> TriageResult:
-        low = text.lower()
-        language = (
-            "ru" if re.search(r"[а-я]", low) else ("en" if re.search(r"\b(the|i|want|my)\b", low) else "az")
-        )
-        for pattern, risk, category, topics, code, label in self.RULES:
-            found = re.search(pattern, low)
-            if found:
-                signals = (Signal(code, risk, label, found.group(0)),) if code else ()
-                return TriageResult(category, risk, language, topics, signals, 0.9, False, Audience.UNKNOWN)
-        return TriageResult(Category.OTHER, Risk.NONE, language, (), (), 0.2, False, Audience.UNKNOWN)
-
-
-def make_triager(cache_dir: Path) -> Any:
-    try:
-        from bot.triage import load_triager  # type: ignore[attr-defined]
-    except ImportError:
-        return FakeTriager()
-    return load_triager(cache_dir)
-
-
 @pytest.fixture(scope="session")
-def tg_triager(request: pytest.FixtureRequest) -> Any:
-    """The real triager (the session-wide ``triager`` fixture of tests/conftest.py, trained once per
-    session), or the small fake while bot.triage cannot provide one."""
-    try:
-        return request.getfixturevalue("triager")
-    except (ImportError, AttributeError, pytest.FixtureLookupError):
-        return FakeTriager()
+def tg_triager(triager: Any) -> Any:
+    """The real triager, trained once per test session (tests/conftest.py)."""
+    return triager
 
 
 @pytest.fixture(scope="session")
@@ -349,7 +295,7 @@ async def spawn_bot(
     base_url: str, database_url: str, data_dir: Path, triage: str, lease: float = 60.0, hang: bool = False
 ) -> Any:
     """Run the Telegram channel in a child process (``python -m tests.telegram_fixtures``) and return
-    the process once the channel is up. ``triage``: a triage cache directory, or "fake". ``hang``: the
+    the process once the channel is up. ``triage``: a triage cache directory. ``hang``: the
     process journals updates but never finishes handling them (to be killed mid-way)."""
     import sys
 
@@ -374,7 +320,9 @@ async def _serve(
     import bot.storage.outbox
 
     bot.storage.outbox.LEASE = timedelta(seconds=lease)  # how long items taken by this process stay taken
-    triager = FakeTriager() if triage == "fake" else make_triager(Path(triage))
+    from bot.triage import load_triager
+
+    triager = load_triager(Path(triage))
     settings = tg_settings(database_url, Path(data_dir))
     app = await build_app(settings, content=load_content(validate=False), triager=triager)
     channel = TelegramChannel(app, base_url=base_url, options=FAST)

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures are imported by name and then requested as arguments)
 """The faults a red-team audit found, each kept fixed by a test that failed on the code it found them
 in: loops that die silently, a database outage, /forget racing the sender, data left behind by
 /forget, duplicate staff deliveries, hostile input, secrets and settings, restricted staff members."""
@@ -32,14 +31,7 @@ from bot.http import HttpServer
 from bot.storage.models import InboxEntry, Message, OutboxItem, Person
 from tests.conftest import ROOT, SECRET, make_settings
 from tests.dbproxy import DatabaseProxy
-from tests.telegram_fixtures import (  # noqa: F401  (fixtures)
-    TG,
-    tg,
-    tg_content,
-    tg_pg_url,
-    tg_session,
-    tg_triager,
-)
+from tests.telegram_fixtures import TG, tg_session
 
 TEEN = 42
 SUICIDAL = "Özümü öldürmək istəyirəm, artıq qərar vermişəm, bu axşam"

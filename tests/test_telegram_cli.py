@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures are imported by name and then requested as arguments)
 """``python -m bot run`` with TELEGRAM_BOT_TOKEN set runs the Telegram channel (against the local Bot
 API through TELEGRAM_API_URL), stops cleanly on SIGTERM, and its log carries no message text or ids."""
 
@@ -13,15 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.botapi import DEFAULT_TOKEN
-from tests.telegram_fixtures import (  # noqa: F401  (fixtures)
-    ROOT,
-    SECRET,
-    TG,
-    FakeTriager,
-    tg,
-    tg_content,
-    tg_triager,
-)
+from tests.telegram_fixtures import ROOT, SECRET, TG
 
 USER = 987_654_321
 WORDS = "gizli sözlərim burada"
@@ -31,8 +22,6 @@ WORDS = "gizli sözlərim burada"
 async def test_python_m_bot_run_serves_telegram(
     tg: TG, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    if isinstance(tg.app.engine.triager, FakeTriager):
-        pytest.skip("needs the real triager (bot.triage.load_triager)")
     data = tmp_path / "data"
     data.mkdir()
     # the model the test session trained, so the bot loads it instead of training again

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures are imported by name and then requested as arguments)
 """The Telegram channel end to end, with the real aiogram client over HTTP against the local Bot API:
 a teenager's suicidal message becomes a case card; a counsellor claims it, they talk through the bot
 (text and media, both ways, anonymously) and the counsellor closes it."""
@@ -9,14 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.storage.models import Case, InboxEntry
-from tests.telegram_fixtures import (  # noqa: F401  (fixtures)
-    TG,
-    chat_message,
-    staff_sends_photo,
-    tg,
-    tg_content,
-    tg_triager,
-)
+from tests.telegram_fixtures import TG, chat_message, staff_sends_photo
 
 TEEN = 42
 SUICIDAL = "Özümü öldürmək istəyirəm, artıq qərar vermişəm, bu axşam"
@@ -38,15 +30,16 @@ async def open_case(tg: TG, user: int = TEEN, text: str = SUICIDAL):
     return card
 
 
-async def test_suicidal_message_to_card_claim_relay_and_close(tg: TG) -> None:
-    server, content = tg.server, tg.app.content
-
-    # /start answers but never opens a topic
-    server.user_sends_text(TEEN, "/start", first_name="Aysel", language_code="az")
+# ---- the whole story, step by step: a failure names its step ----------------------------------------
+async def step_start_opens_no_topic(tg: TG) -> None:
+    tg.server.user_sends_text(TEEN, "/start", first_name="Aysel", language_code="az")
     await tg.idle()
-    assert server.topics == {}
-    assert tg.texts_to(TEEN) == [content.t("welcome.intro", "az", "unknown")]
+    assert tg.server.topics == {}
+    assert tg.texts_to(TEEN) == [tg.app.content.t("welcome.intro", "az", "unknown")]
 
+
+async def step_crisis_makes_a_card_in_its_own_topic(tg: TG):
+    server, content = tg.server, tg.app.content
     card = await open_case(tg)
     # the person hears back at once: it is a bot, 112 and 116111, and the direct question
     crisis = tg.texts_to(TEEN)[-1]
@@ -59,26 +52,29 @@ async def test_suicidal_message_to_card_claim_relay_and_close(tg: TG) -> None:
     assert "artıq qərar vermişəm" in card.text  # the last messages
     case = await tg.app.desk.case(1)
     assert case is not None and case.signals
-    assert max(case.signals, key=lambda s: s.level.rank).label in card.text
+    gravest = max(case.signals, key=lambda s: s.level.rank)
+    assert content.signal_label(gravest, "az") in card.text  # the reason, in the staff chat's language
     assert buttons(card) == ["claim:1"]  # a crisis case is closed only by the one who claimed it
     assert "#1" in server.topics[card.thread_id].name
+    return card
 
-    # claim: the card shows who; the person is told a counsellor joined
+
+async def step_claim_shows_who_and_tells_the_person(tg: TG, card) -> None:
+    server, content = tg.server, tg.app.content
     server.staff_presses(501, card.message_id, "claim:1")
     await tg.idle()
-    answer = server.callback_answers[-1]
-    assert answer.text == content.t("staff.done.claim", "az", case=1)
+    assert server.callback_answers[-1].text == content.t("staff.done.claim", "az", case=1)
     card_now = server.message(tg.staff, card.message_id)
     assert "Staff 501" in card_now.text and buttons(card_now) == ["release:1", "close:1"]
     assert tg.texts_to(TEEN)[-1] == content.t("relay.joined", "az", "unknown")
 
-    # the person writes: it reaches the topic
+
+async def step_words_go_both_ways_anonymously(tg: TG, card) -> None:
+    server, content = tg.server, tg.app.content
     server.user_sends_text(TEEN, "Evde hec kim yoxdur")
     await tg.idle()
     relayed = tg.staff_messages(card.thread_id)[-1]
     assert "Evde hec kim yoxdur" in relayed.text and "#1" in relayed.text
-
-    # the counsellor writes in the topic: the person gets a copy under the neutral name
     server.staff_sends_text(501, "Salam, mən buradayam. Indi təhlükəsizsən?", thread_id=card.thread_id)
     await tg.idle()
     to_person = tg.to_user(TEEN)[-1]
@@ -86,7 +82,9 @@ async def test_suicidal_message_to_card_claim_relay_and_close(tg: TG) -> None:
     assert to_person.data["from"]["is_bot"] and "Staff" not in to_person.text
     assert "forward_origin" not in to_person.data
 
-    # media both ways: copies, never forwards
+
+async def step_media_is_copied_both_ways_never_forwarded(tg: TG, card):
+    server, content = tg.server, tg.app.content
     photo = server.user_sends_photo(TEEN, caption="bax")
     await tg.idle()
     copied = tg.staff_messages(card.thread_id)[-1]
@@ -99,16 +97,18 @@ async def test_suicidal_message_to_card_claim_relay_and_close(tg: TG) -> None:
     assert back.copied_from == (tg.staff, staff_photo["message"]["message_id"])
     assert back.text == content.t("relay.prefix", "az", text="Bu nömrəyə zəng et")
     assert "forward_origin" not in back.data
+    return back
 
-    # close: the card offers the outcomes; one tap closes with it
+
+async def step_close_asks_the_outcome_then_the_person_and_the_review(tg: TG, card, last_to_person) -> None:
+    server, content = tg.server, tg.app.content
     server.staff_presses(501, card.message_id, "close:1")
     await tg.idle()
     outcomes = buttons(server.message(tg.staff, card.message_id))
     assert outcomes[:2] == ["out:1:0", "out:1:1"] and len(outcomes) == 10
-    assert tg.texts_to(TEEN)[-1] == to_person_text(back)  # nothing told to the person yet
+    assert tg.texts_to(TEEN)[-1] == to_person_text(last_to_person)  # nothing told to the person yet
     server.staff_presses(501, card.message_id, "out:1:0")
     await tg.idle()
-    # closing words and a one-tap "did this help?", the topic closed, the card without buttons
     closing, ask = tg.to_user(TEEN)[-2:]
     assert closing.text == content.t("close.message", "az", "unknown")
     assert buttons(ask) == ["fb:yes:1", "fb:no:1"]
@@ -122,6 +122,9 @@ async def test_suicidal_message_to_card_claim_relay_and_close(tg: TG) -> None:
     await tg.idle()
     server.user_presses(TEEN, ask.message_id, "fb:yes:1")
     await tg.idle()
+
+
+async def step_everything_is_recorded(tg: TG) -> None:
     async with tg.app.sessions() as session:
         stored = await session.get(Case, 1)
         assert stored is not None and stored.status == "closed" and stored.feedback == "yes"
@@ -131,9 +134,19 @@ async def test_suicidal_message_to_card_claim_relay_and_close(tg: TG) -> None:
             "telegram:501",
         )
         assert (stored.review_risk, stored.review_category) == ("urgent", "psychological")
-        journal = list(await session.scalars(select(InboxEntry)))
-    assert journal and all(row.status == "done" and row.payload is None for row in journal)
-    assert server.unanswered_callbacks == []
+        inbox = list(await session.scalars(select(InboxEntry)))
+    assert inbox and all(row.status == "done" and row.payload is None for row in inbox)
+    assert tg.server.unanswered_callbacks == []
+
+
+async def test_suicidal_message_to_card_claim_relay_and_close(tg: TG) -> None:
+    await step_start_opens_no_topic(tg)
+    card = await step_crisis_makes_a_card_in_its_own_topic(tg)
+    await step_claim_shows_who_and_tells_the_person(tg, card)
+    await step_words_go_both_ways_anonymously(tg, card)
+    last = await step_media_is_copied_both_ways_never_forwarded(tg, card)
+    await step_close_asks_the_outcome_then_the_person_and_the_review(tg, card, last)
+    await step_everything_is_recorded(tg)
 
 
 @pytest.mark.parametrize("tg", [{"server": {"staff_forum": False}}], indirect=True)

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures are imported by name and then requested as arguments)
 """Nothing lost: deleted topics, 429 storms, a failing Telegram, duplicate updates, crashes and
 restarts, floods of /start, Telegram's pacing, blocked users, the webhook, and PostgreSQL."""
 
@@ -16,17 +15,7 @@ from sqlalchemy import func, select
 from bot.channels.telegram import Pacing, Window
 from bot.storage.models import AuditEntry, Case, InboxEntry, OutboxItem, Person
 from tests.botapi import FloodLimits
-from tests.telegram_fixtures import (  # noqa: F401  (fixtures)
-    TG,
-    FakeTriager,
-    lift_faults,
-    spawn_bot,
-    tg,
-    tg_content,
-    tg_pg_url,
-    tg_session,
-    tg_triager,
-)
+from tests.telegram_fixtures import TG, lift_faults, spawn_bot, tg_session
 from tests.test_telegram_flow import SUICIDAL, TEEN, buttons, open_case
 
 
@@ -145,11 +134,8 @@ async def test_the_same_update_delivered_twice_is_handled_once(tg: TG) -> None:
 
 
 def triage_for_child(tg: TG, request: pytest.FixtureRequest) -> str:
-    if isinstance(tg.app.engine.triager, FakeTriager):
-        return "fake"
-    return str(
-        request.getfixturevalue("triage_cache")
-    )  # the model the session trained: loaded, not retrained
+    """The model the session trained, for a bot in a child process: loaded, not retrained."""
+    return str(request.getfixturevalue("triage_cache"))
 
 
 async def all_handled(tg: TG, count: int) -> None:

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures are imported by name and then requested as arguments)
 """The staff chat: atomic claims, who may act, /queue, reminders for unclaimed urgent cases, /report."""
 
 from __future__ import annotations
@@ -10,14 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.storage.models import AuditEntry
-from tests.telegram_fixtures import (  # noqa: F401  (fixtures)
-    TG,
-    callback_from,
-    chat_message,
-    tg,
-    tg_content,
-    tg_triager,
-)
+from tests.telegram_fixtures import TG, callback_from, chat_message
 from tests.test_telegram_flow import SUICIDAL, buttons, open_case
 
 
