@@ -37,6 +37,7 @@ All words come from ``bot/content/strings/report.<lang>.yaml`` and the labels in
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import re
@@ -49,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import numpy
 import yaml
 from sqlalchemy import case as sql_case
 from sqlalchemy import distinct, func, or_, select
@@ -129,14 +131,8 @@ def months_between(date_from: date, date_to: date) -> list[str]:
 
 
 def quantile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default); None for no values."""
-    if not values:
-        return None
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q
-    lower = int(pos)
-    upper = min(lower + 1, len(xs) - 1)
-    return xs[lower] + (xs[upper] - xs[lower]) * (pos - lower)
+    """numpy's linear interpolation between closest ranks; None for no values."""
+    return float(numpy.quantile(values, q)) if values else None
 
 
 async def build_report(sessions: async_sessionmaker[AsyncSession], date_from: date, date_to: date) -> Report:
@@ -679,8 +675,7 @@ def parse_day(text: str) -> date:
 
 
 def _month_end(d: date) -> date:
-    first_next = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return first_next - timedelta(days=1)
+    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
 
 
 def _parse_bound(text: str, end: bool) -> date:

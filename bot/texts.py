@@ -37,8 +37,8 @@ class Article:
     sources: tuple[str, ...]
     versions: dict[str, dict[str, list[str]]]  # version (teen|parent) -> language -> messages
 
-    def version_for(self, audience: Audience | str, prefer_parent: bool = False) -> str:
-        wanted = "parent" if (audience == Audience.ADULT or prefer_parent) else "teen"
+    def version_for(self, audience: Audience | str) -> str:
+        wanted = "parent" if audience == Audience.ADULT else "teen"
         if wanted in self.versions:
             return wanted
         return next(iter(self.versions))

@@ -350,6 +350,37 @@ EXPECTED_TEXT_EN = (
 )
 
 
+_CAT, _MONTH, _WHO = "Kateqoriyalar üzrə", "Aylar üzrə", "Kim yazıb"
+_ESC, _CLOSED = "Məsləhətçilərə yönləndirmə", "Bağlanmış müraciətlər"
+_OUT = "Məsləhətçilərin bağladığı müraciətlərin nəticəsi"
+TABLE_AZ = {
+    ("", "Müraciətlər"): "14",
+    ("", "Müraciət edən şəxslər"): "12",
+    (_CAT, "Təhsil"): "3", (_CAT, "Hüquqi məsələlər"): "1", (_CAT, "Psixoloji"): "4",
+    (_CAT, "Sosial"): "2", (_CAT, "Sağlamlıq"): "2", (_CAT, "Digər"): "2",
+    (_MONTH, "Yanvar 2026"): "2", (_MONTH, "Fevral 2026"): "2", (_MONTH, "Mart 2026"): "3",
+    (_MONTH, "Aprel 2026"): "3", (_MONTH, "May 2026"): "4",
+    (_WHO, "Uşaq və yeniyetmələr"): "8", (_WHO, "Böyüklər (18 yaşdan yuxarı)"): "4",
+    (_WHO, "Məlum deyil"): "2",
+    ("Cins", "Qadın / qız"): "6", ("Cins", "Kişi / oğlan"): "3", ("Cins", "Göstərilməyib"): "5",
+    ("Kanallar üzrə", "Telegram"): "12", ("Kanallar üzrə", "Messenger"): "1",
+    ("Kanallar üzrə", "WhatsApp"): "1",
+    ("Risk səviyyəsi", "Risk yoxdur"): "9", ("Risk səviyyəsi", "Yüksəlmiş risk"): "2",
+    ("Risk səviyyəsi", "Təcili"): "2", ("Risk səviyyəsi", "Həyati təhlükə"): "1",
+    (_ESC, "Məsləhətçiyə yönləndirilib"): "6", (_ESC, "Məsləhətçi qəbul edib"): "5",
+    (_ESC, "Qəbula qədər vaxt, mediana (dəq)"): "3",
+    (_ESC, "Qəbula qədər vaxt, 90-cı persentil (dəq)"): "8,3",
+    (_CLOSED, "Bağlanıb (cəmi)"): "6", (_CLOSED, "o cümlədən məsləhətçilər tərəfindən"): "4",
+    (_OUT, "Danışdıq, indi təhlükəsizdir"): "1", (_OUT, "Məsləhət / məlumat verildi"): "1",
+    (_OUT, "Təcili xidmətlərə (112) yönləndirildi"): "0", (_OUT, "Polisə yönləndirildi"): "0",
+    (_OUT, "Sosial xidmətlərə / qəyyumluğa yönləndirildi"): "0", (_OUT, "Ombudsmana yönləndirildi"): "0",
+    (_OUT, "Ailə ilə görüş planlaşdırıldı"): "1", (_OUT, "Sosial-psixoloji reabilitasiya başladı"): "1",
+    (_OUT, "Əlaqə saxlamaq mümkün olmadı"): "0", (_OUT, "Risk yox idi (yanlış həyəcan)"): "0",
+    ("Özünəkömək məqalələri", "Qiymətləndirilib"): "0",
+    ("Özünəkömək məqalələri", 'o cümlədən "kömək etdi"'): "0",
+}
+
+
 def _table_values(table: str) -> dict[tuple[str, str], str]:
     """{(section heading, label): value} from the printed table."""
     values: dict[tuple[str, str], str] = {}
@@ -387,36 +418,7 @@ async def test_table_shows_every_figure(seeded: App, report_content: Content) ->
         "Uşaq Qaynar Xətti (116111) — çat-bot hesabatı",
         "Dövr: 01.01.2026 – 31.05.2026 (Bakı vaxtı)",
     ]
-    values = _table_values(table)
-    cat, month, who = "Kateqoriyalar üzrə", "Aylar üzrə", "Kim yazıb"
-    esc, closed = "Məsləhətçilərə yönləndirmə", "Bağlanmış müraciətlər"
-    out = "Məsləhətçilərin bağladığı müraciətlərin nəticəsi"
-    assert values == {
-        ("", "Müraciətlər"): "14",
-        ("", "Müraciət edən şəxslər"): "12",
-        (cat, "Təhsil"): "3", (cat, "Hüquqi məsələlər"): "1", (cat, "Psixoloji"): "4",
-        (cat, "Sosial"): "2", (cat, "Sağlamlıq"): "2", (cat, "Digər"): "2",
-        (month, "Yanvar 2026"): "2", (month, "Fevral 2026"): "2", (month, "Mart 2026"): "3",
-        (month, "Aprel 2026"): "3", (month, "May 2026"): "4",
-        (who, "Uşaq və yeniyetmələr"): "8", (who, "Böyüklər (18 yaşdan yuxarı)"): "4",
-        (who, "Məlum deyil"): "2",
-        ("Cins", "Qadın / qız"): "6", ("Cins", "Kişi / oğlan"): "3", ("Cins", "Göstərilməyib"): "5",
-        ("Kanallar üzrə", "Telegram"): "12", ("Kanallar üzrə", "Messenger"): "1",
-        ("Kanallar üzrə", "WhatsApp"): "1",
-        ("Risk səviyyəsi", "Risk yoxdur"): "9", ("Risk səviyyəsi", "Yüksəlmiş risk"): "2",
-        ("Risk səviyyəsi", "Təcili"): "2", ("Risk səviyyəsi", "Həyati təhlükə"): "1",
-        (esc, "Məsləhətçiyə yönləndirilib"): "6", (esc, "Məsləhətçi qəbul edib"): "5",
-        (esc, "Qəbula qədər vaxt, mediana (dəq)"): "3",
-        (esc, "Qəbula qədər vaxt, 90-cı persentil (dəq)"): "8,3",
-        (closed, "Bağlanıb (cəmi)"): "6", (closed, "o cümlədən məsləhətçilər tərəfindən"): "4",
-        (out, "Danışdıq, indi təhlükəsizdir"): "1", (out, "Məsləhət / məlumat verildi"): "1",
-        (out, "Təcili xidmətlərə (112) yönləndirildi"): "0", (out, "Polisə yönləndirildi"): "0",
-        (out, "Sosial xidmətlərə / qəyyumluğa yönləndirildi"): "0", (out, "Ombudsmana yönləndirildi"): "0",
-        (out, "Ailə ilə görüş planlaşdırıldı"): "1", (out, "Sosial-psixoloji reabilitasiya başladı"): "1",
-        (out, "Əlaqə saxlamaq mümkün olmadı"): "0", (out, "Risk yox idi (yanlış həyəcan)"): "0",
-        ("Özünəkömək məqalələri", "Qiymətləndirilib"): "0",
-        ("Özünəkömək məqalələri", 'o cümlədən "kömək etdi"'): "0",
-    }
+    assert _table_values(table) == TABLE_AZ
 
 
 async def test_csv_has_every_figure(seeded: App, report_content: Content) -> None:
@@ -662,17 +664,17 @@ def test_staff_range_rejects(arg: str) -> None:
 
 async def test_staff_report(seeded: App, report_content: Content) -> None:
     answer = await staff_report(seeded, "2026-01 2026-05", "az", today=TODAY)
-    report = await build_report(seeded.sessions, FROM, TO)
-    assert answer == render_table(report, report_content, "az") + "\n" + EXPECTED_TEXT_AZ
-    assert "Müraciətlər                " in answer and EXPECTED_TEXT_AZ in answer
+    table, _, text = answer.rpartition("\n")
+    assert text == EXPECTED_TEXT_AZ
+    assert table.splitlines()[1] == "Dövr: 01.01.2026 – 31.05.2026 (Bakı vaxtı)"
+    assert _table_values(table) == TABLE_AZ
 
     this_month = await staff_report(seeded, "", "az", today=TODAY)
     assert "Dövr: 01.05.2026 – 17.05.2026 (Bakı vaxtı)" in this_month
     # 1 May .. 17 May: rows 11 and 14 (12 is 20 May)
-    may = await build_report(seeded.sessions, date(2026, 5, 1), TODAY)
-    assert (may.contacts, may.people) == (2, 2)
-    assert this_month.endswith(render_text(may, report_content, "az"))
-    assert render_text(may, report_content, "az").startswith(
+    may = _table_values(this_month.rpartition("\n")[0])
+    assert (may[("", "Müraciətlər")], may[("", "Müraciət edən şəxslər")]) == ("2", "2")
+    assert this_month.rpartition("\n")[2].startswith(
         "01.05.2026–17.05.2026 tarixlərində xidmətə 2 nəfərdən 2 müraciət daxil olub.")
 
     usage = report_content.t("report.usage", "az")
@@ -705,16 +707,19 @@ async def test_cli_bad_dates_exit_2(report_app: App, capsys: pytest.CaptureFixtu
     assert out == "" and err == message
 
 
-async def test_cli_outputs(seeded: App, report_content: Content, capsys: pytest.CaptureFixture[str],
-                          tmp_path: Path) -> None:
-    report = await build_report(seeded.sessions, FROM, TO)
+async def test_cli_outputs(seeded: App, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     capsys.readouterr()
     assert await run_report_command(seeded, _args(date_from="2026-01-01", date_to="2026-05-31")) == 0
-    assert capsys.readouterr().out == render_table(report, report_content, "az")
+    table = capsys.readouterr().out
+    assert table.splitlines()[0] == "Uşaq Qaynar Xətti (116111) — çat-bot hesabatı"
+    assert _table_values(table) == TABLE_AZ
 
     assert await run_report_command(seeded, _args(date_from="2026-01-01", date_to="2026-05-31", csv=True,
                                                   scheme="chi")) == 0
-    assert capsys.readouterr().out == render_csv(report, report_content, "chi")
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == ["section", "code", "label", "value"]
+    assert {r[1]: int(r[3]) for r in rows if r[0] == "chi_category"} == EXPECTED["by_chi"]
+    assert {(r[0], r[1]): r[3] for r in rows}[("contacts", "contacts")] == "14"
 
     period = dict(date_from="2026-01-01", date_to="2026-05-31")
     assert await run_report_command(seeded, _args(**period, text=True)) == 0
