@@ -9,6 +9,9 @@ production), so the server's work is not counted against the bot's. Telegram's f
 on the server and the bot's pacing is off, so the figures are the software's capacity; with pacing on,
 Telegram's limits (about 30 messages a second overall, 20 a minute into the staff group) cap any bot.
 
+With ``BENCH_PROFILE=/tmp/bot.prof`` the full bot runs under cProfile and writes
+``/tmp/bot.prof.sqlite`` / ``.postgresql`` when it stops (read them with ``python -m pstats``).
+
 Two measurements per bot:
 
 * burst: USERS x MESSAGES messages enqueued at once; messages per second = messages / (time of the
@@ -110,8 +113,18 @@ async def serve_bot(base_url: str, token: str, staff_chat: int, database_url: st
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await channel.start()
+    profile_to = os.environ.get("BENCH_PROFILE")  # cProfile of the serving (not the start), written on exit
+    profiler = None
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     print("READY", flush=True)
     await stop.wait()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(f"{profile_to}.{database_url.split(':')[0].split('+')[0]}")
     await channel.stop()
     await app.close()
 
@@ -135,6 +148,7 @@ class PhaseResult:
     reply_p95: float | None = None
     card_p50: float | None = None
     card_p95: float | None = None
+    cpu_ms: float | None = None  # the bot process's CPU (all threads) per message in the burst
     cards: int = 0
     risky: int = 0
     notes: list[str] = field(default_factory=list)
@@ -169,6 +183,12 @@ class BotProcess:
         if b"READY" not in line:
             raise RuntimeError(f"the bot did not start: {line!r}")
         return self
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the bot process so far (Linux /proc), all threads included."""
+        assert self.proc is not None
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     async def __aexit__(self, *exc: object) -> None:
         if self.proc is not None and self.proc.returncode is None:
@@ -252,10 +272,12 @@ async def burst(
     messages: int,
     risky: float,
     progress: Progress | None,
+    bot: BotProcess,
     handled_before: int = 0,
 ) -> PhaseResult:
     load = plan(users, messages, risky, seed=1)
     since = len(server.calls)
+    cpu_before = bot.cpu_seconds()
     start = time.monotonic()
     for user, text, _ in load:
         server.user_sends_text(user, text)
@@ -270,6 +292,7 @@ async def burst(
 
     end = await wait_done(server, done, timeout=900)
     result = PhaseResult(name, messages=len(load), seconds=end - start)
+    result.cpu_ms = (bot.cpu_seconds() - cpu_before) * 1000 / len(load)  # includes the 1 s quiet wait
     result.per_second = len(load) / result.seconds
     answers = sum(len(v) for v in replies_to(server, user_set, since).values())
     staff = sum(
@@ -441,8 +464,8 @@ async def main(args: argparse.Namespace) -> int:
             f"steady {args.steady_users}x{args.steady_messages} at {args.rate}/s",
             file=sys.stderr,
         )
-        async with BotProcess(["--serve", "echo", base, DEFAULT_TOKEN]):
-            b = await burst(server, "echo", users(args.users), args.messages, 0.0, None)
+        async with BotProcess(["--serve", "echo", base, DEFAULT_TOKEN]) as echo:
+            b = await burst(server, "echo", users(args.users), args.messages, 0.0, None, echo)
             s = await steady(
                 server, "echo", users(args.steady_users), args.steady_messages, 0.0, args.rate, None
             )
@@ -462,10 +485,12 @@ async def main(args: argparse.Namespace) -> int:
             print(f"full bot on {db}", file=sys.stderr)
             burst_users, steady_users = users(args.users), users(args.steady_users)
             bot_args = ["--serve", "bot", base, DEFAULT_TOKEN, str(DEFAULT_STAFF_CHAT_ID), url, str(data_dir)]
-            async with BotProcess(bot_args):
+            async with BotProcess(bot_args) as bot:
                 progress = Progress(url)
                 try:
-                    b = await burst(server, f"bot/{db}", burst_users, args.messages, args.risky, progress)
+                    b = await burst(
+                        server, f"bot/{db}", burst_users, args.messages, args.risky, progress, bot
+                    )
                     s = await steady(
                         server,
                         f"bot/{db}",
@@ -490,15 +515,18 @@ async def main(args: argparse.Namespace) -> int:
 
     print()
     print(
-        f"| bot | messages/s (burst of {args.users}x{args.messages}) | vs echo | first answer p50 / p95 "
-        f"(steady {args.rate}/s) | message -> case card p50 / p95 |"
+        f"| bot | messages/s (burst of {args.users}x{args.messages}) | vs echo | CPU per message | vs echo "
+        f"| first answer p50 / p95 (steady {args.rate}/s) | message -> case card p50 / p95 |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         ratio = f"{r.per_second / echo_rate:.2f}" if echo_rate else "-"
         card = f"{fmt(r.card_p50)} / {fmt(r.card_p95)} ({r.cards} of {r.risky} cases)" if r.risky else "-"
+        echo_cpu = results[0].cpu_ms
+        cpu_ratio = f"{echo_cpu / r.cpu_ms:.2f}" if echo_cpu and r.cpu_ms else "-"
         print(
-            f"| {r.name} | {r.per_second:.1f} | {ratio} | {fmt(r.reply_p50)} / {fmt(r.reply_p95)} | {card} |"
+            f"| {r.name} | {r.per_second:.1f} | {ratio} | {r.cpu_ms:.2f} ms | {cpu_ratio} "
+            f"| {fmt(r.reply_p50)} / {fmt(r.reply_p95)} | {card} |"
         )
     print()
     for r in results:

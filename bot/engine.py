@@ -21,9 +21,9 @@ import statistics
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import lifecycle, metrics, payloads, privacy
@@ -46,6 +46,7 @@ TRIAGE_WINDOW = 6_000  # triage reads the beginning and the end of a very long m
 ATTEMPTS = 5  # a turn that meets a transient database error is tried this often
 CLAIM_TIMES = 20  # the queue's wait estimate: the median of this many recent claims
 CLAIM_TIMES_WINDOW = timedelta(days=14)
+SEEN_GRANULARITY = timedelta(hours=1)  # people.last_seen_at is kept to the hour
 
 
 class TriagePort(Protocol):
@@ -107,17 +108,18 @@ class Engine:
             conversation, case = await self._conversation(session, person, now, button)
             conversation.message_count += 1
             conversation.last_activity_at = now
-            person.last_seen_at = now
+            if now - person.last_seen_at > SEEN_GRANULARITY:  # not a write on every message
+                person.last_seen_at = now
             media = clean_text(inbound.media)[:32] or None
-            message = Message(
-                conversation_id=conversation.id,
-                sender="person",
-                text=text or None,
-                button=button,
-                media=media,
-                created_at=now,
-            )
-            session.add(message)
+            said = {  # the person's message; stored with the replies at the end of the turn
+                "conversation_id": conversation.id,
+                "sender": "person",
+                "text": text or None,
+                "button": button,
+                "media": media,
+                "risk": None,
+                "created_at": now,
+            }
             turn = Turn(
                 content=self.content,
                 profile=Profile(
@@ -138,7 +140,7 @@ class Engine:
             )
             await route(turn)
             if turn.triage is not None:
-                message.risk = turn.triage.risk.value
+                said["risk"] = turn.triage.risk.value
             outcome = Outcome(
                 replies=turn.replies,
                 events=turn.events,
@@ -150,7 +152,7 @@ class Engine:
                 await self._forget(session, turn, person, now)
                 outcome.person_id = None
             else:
-                self._store(session, turn, person, conversation, now)
+                await self._store(session, turn, person, conversation, said, now)
         metrics.MESSAGES.labels(direction="in", channel=inbound.channel).inc()
         for event in outcome.events:
             if event.kind == EventKind.OPENED:
@@ -195,19 +197,20 @@ class Engine:
                 conversation = await session.get(Conversation, closed.conversation_id)
                 if conversation is not None:
                     return conversation, closed
-        conversation = await session.scalar(
-            self.db.locked(
-                select(Conversation)
-                .where(Conversation.person_id == person.id, Conversation.ended_at.is_(None))
-                .order_by(Conversation.id.desc())
-                .limit(1)
+        # One round trip for both (a conversation and its case are always made together).
+        found = (
+            await session.execute(
+                self.db.locked(
+                    select(Conversation, Case)
+                    .join(Case, Case.conversation_id == Conversation.id)
+                    .where(Conversation.person_id == person.id, Conversation.ended_at.is_(None))
+                    .order_by(Conversation.id.desc())
+                    .limit(1)
+                )
             )
-        )
-        case = None
+        ).first()
+        conversation, case = found if found is not None else (None, None)
         if conversation is not None:
-            case = await session.scalar(
-                self.db.locked(select(Case).where(Case.conversation_id == conversation.id))
-            )
             idle = now - conversation.last_activity_at > timedelta(
                 hours=self.settings.conversation_idle_hours
             )
@@ -272,14 +275,20 @@ class Engine:
         return QueueInfo(position=position, minutes=minutes)
 
     # ---- storing what the turn made --------------------------------------------------------------
-    def _store(
-        self, session: AsyncSession, turn: Turn, person: Person, conversation: Conversation, now: datetime
+    async def _store(
+        self,
+        session: AsyncSession,
+        turn: Turn,
+        person: Person,
+        conversation: Conversation,
+        said: dict[str, Any],
+        now: datetime,
     ) -> None:
         offered = turn.state.offered
+        rows = [said]
         for reply in turn.replies:
-            session.add(
-                Message(conversation_id=conversation.id, sender="bot", text=reply.text, created_at=now)
-            )
+            rows.append({**said, "sender": "bot", "text": reply.text, "button": None, "media": None})
+            rows[-1]["risk"] = None
             for row in reply.buttons:
                 offered.extend(b.data for b in row if b.data not in offered)
             session.add(to_person(person, ToPerson.of(reply), now, turn.case.id))
@@ -303,6 +312,8 @@ class Engine:
                 )
             )
         self._to_staff(session, turn, person, now)
+        # one statement for the whole exchange (no ids needed back), after the flush of the rest
+        await session.execute(insert(Message).execution_options(render_nulls=True), rows)
 
     def _to_staff(self, session: AsyncSession, turn: Turn, person: Person | None, now: datetime) -> None:
         """Case events and the person's words for the counsellors. Items that carry the person's
