@@ -1,5 +1,5 @@
 /*
- * Uşaq Qaynar Xətti (Child Helpline 116111): the web chat widget.
+ * The Azerbaijan Child Helpline (116111): the web chat widget.
  *
  * One line on any page of an allowed site adds a chat button and panel:
  *   <script src="https://BOT-ADDRESS/chat/widget.js" async></script>
