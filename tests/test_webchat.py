@@ -329,3 +329,38 @@ async def test_two_tabs_of_one_session_both_get_messages(chat: Chat) -> None:
     async with app.db.read() as session:
         cases = await session.scalar(select(func.count()).select_from(Case))
     assert cases == 1
+
+
+async def test_a_returning_browser_gets_its_older_messages_before_newer_ones(chat: Chat) -> None:
+    """The sender took a new message for a browser that was away, and the browser came back before
+    it was sent: the older, parked messages go first."""
+    app = chat.app
+    client, token = await open_session(chat)
+    await client.press(Human().encode(), "h1")
+    await client.quiet()
+    case = (await app.desk.queue())[0]
+    await app.desk.claim(case.id, COUNSELLOR)
+    await client.messages(1)
+    await client.close()
+    await asyncio.sleep(0.2)
+    assert (await app.desk.reply(case.id, COUNSELLOR, "Birinci")).ok
+    for _ in range(50):  # parked by the sender
+        wait = await app.outbox.next_due_in("webchat")
+        if wait is not None and wait > 1:
+            break
+        await asyncio.sleep(0.05)
+    sender_task = chat.channel._tasks[0]  # the sender's loop stops here; the test drives it by hand
+    sender_task.cancel()
+    await asyncio.gather(sender_task, return_exceptions=True)
+
+    assert (await app.desk.reply(case.id, COUNSELLOR, "İkinci")).ok
+    taken = await app.outbox.due("webchat", target="person")
+    assert [i.payload.text for i in taken] == [app.content.t("relay.prefix", "az", text="İkinci")]
+    back = await chat.connect()
+    assert (await back.hello(session=token))["new"] is False  # its parked message is due again
+    await chat.channel.sender.deliver(taken)  # the newer one does not overtake it ...
+    assert await back.quiet(0.3) == []
+    await chat.channel.sender.deliver(await app.outbox.due("webchat", target="person"))
+    got = await back.messages(2)  # ... both come, in order
+    assert texts(got) == [app.content.t("relay.prefix", "az", text=t) for t in ("Birinci", "İkinci")]
+    assert await app.outbox.pending_count("webchat") == 0

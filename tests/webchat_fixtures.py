@@ -152,12 +152,13 @@ async def running_chat(
     try:
         yield state
     finally:
+        # each step bounded: a stuck teardown names itself instead of hanging the run
         for client in state.clients:
-            await client.close()
-        await client_session.close()
-        await channel.stop()
-        await http.stop()
-        await app.close()
+            await asyncio.wait_for(client.close(), 15)
+        await asyncio.wait_for(client_session.close(), 15)
+        await asyncio.wait_for(channel.stop(), 30)
+        await asyncio.wait_for(http.stop(), 30)
+        await asyncio.wait_for(app.close(), 30)
 
 
 @pytest_asyncio.fixture

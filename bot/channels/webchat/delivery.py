@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "webchat"
 CLOSE_TRY_AGAIN = 1013  # this process does not serve the chat now: reconnect
 CLOSE_RESTART = 1012
+RESUME_WINDOW = 30.0  # seconds a returning browser's newer items wait for its older ones at most
 
 
 class Connection:
@@ -82,6 +84,9 @@ class Hub:
         self._conns: dict[str, list[Connection]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.parked: dict[str, dict[int, None]] = {}
+        # items just made due again for a returning browser: until they went out (or a while
+        # passed), that browser's newer items wait, so nothing overtakes them
+        self.unparked: dict[str, tuple[set[int], float]] = {}
 
     def add(self, conn: Connection) -> None:
         self._conns.setdefault(conn.token, []).append(conn)
@@ -211,6 +216,9 @@ class Sender:
         done: list[tuple[int, dict[str, Any] | None]] = []
         async with self.hub.lock(token):
             for index, item in enumerate(group):
+                if self._overtakes(token, item):  # older items of this browser are due again: they go first
+                    await self.app.outbox.release([i.id for i in group[index:]])
+                    break
                 reached = False
                 try:
                     frame = self.render(item)
@@ -224,8 +232,26 @@ class Sender:
                     await self._park(token, group[index:])
                     break
                 done.append((item.id, None))
+                self._went_out(token, item.id)
         self.hub.tidy(token)
         return done
+
+    def _overtakes(self, token: str, item: Delivery) -> bool:
+        waiting = self.hub.unparked.get(token)
+        if waiting is None:
+            return False
+        ids, until = waiting
+        if not ids or time.monotonic() > until:
+            self.hub.unparked.pop(token, None)
+            return False
+        return item.id not in ids and item.id > min(ids)
+
+    def _went_out(self, token: str, item_id: int) -> None:
+        waiting = self.hub.unparked.get(token)
+        if waiting is not None:
+            waiting[0].discard(item_id)
+            if not waiting[0]:
+                self.hub.unparked.pop(token, None)
 
     def render(self, item: Delivery) -> dict[str, Any]:
         payload = item.payload
@@ -268,5 +294,6 @@ class Sender:
                 except Exception:
                     self.hub.parked.setdefault(conn.token, {}).update(parked)
                     raise
+                self.hub.unparked[conn.token] = (set(parked), time.monotonic() + RESUME_WINDOW)
             conn.present = True
         self.wake()

@@ -118,7 +118,10 @@
   const host = el("div", { className: "helpline-chat-host", "data-mode": mode });
   const root = host.attachShadow({ mode: "open" });
   const sheet = el("link", { rel: "stylesheet", href: new URL("widget.css", base).href });
-  sheet.addEventListener("load", () => host.classList.add("helpline-chat-ready"));
+  const shown = () => host.classList.add("helpline-chat-ready");
+  sheet.addEventListener("load", shown);
+  sheet.addEventListener("error", shown); // the host page's policy refused the styles: show it plain
+  setTimeout(shown, 4000);
   root.append(sheet);
 
   const ui = {};
@@ -200,13 +203,13 @@
   }
 
   function renderEntry(entry) {
-    const who = entry.mine ? "from_you" : entry.kind === "relay" ? "from_counsellor" : "from_bot";
+    const who = entry.mine ? "from_you" : "from_bot";
     const item = el("li", {
       className: `msg ${entry.mine ? "mine" : entry.kind === "relay" ? "relay" : "bot"}${entry.pending ? " pending" : ""}`,
       "data-id": entry.id || null,
     });
-    if (entry.kind === "relay") item.append(el("span", { className: "who", "aria-hidden": "true", text: t("from_counsellor") }));
-    item.append(el("span", { className: "sr-only", text: `${t(who)}: ` }));
+    // a counsellor's words come already named ("👤 Counsellor:"); the others get a name for screen readers
+    if (entry.kind !== "relay") item.append(el("span", { className: "sr-only", text: `${t(who)}: ` }));
     item.append(el("span", { className: "text" }, [withNumbers(entry.text)]));
     if (entry.pending) item.append(el("span", { className: "state", text: t("sending") }));
     if (entry.buttons && entry.buttons.length) {
