@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "webchat"
 CLOSE_TRY_AGAIN = 1013  # this process does not serve the chat now: reconnect
 CLOSE_RESTART = 1012
+CLOSE_WAIT = 5.0  # seconds a closing socket waits for the browser's answer
 RESUME_WINDOW = 30.0  # seconds a returning browser's newer items wait for its older ones at most
 
 
@@ -73,8 +74,9 @@ class Connection:
             return False
 
     async def close(self, code: int = 1000, reason: bytes = b"") -> None:
+        """Close, waiting a few seconds at most for a browser that does not answer."""
         with contextlib.suppress(Exception):
-            await self.ws.close(code=code, message=reason)
+            await asyncio.wait_for(self.ws.close(code=code, message=reason), CLOSE_WAIT)
 
 
 class Hub:
