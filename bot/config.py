@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,10 +50,22 @@ class Settings:
     http_listen_set: bool = False  # HTTP_LISTEN (or TELEGRAM_WEBHOOK_LISTEN) was given
     triage_label_days: int = 365  # counsellors' triage labels are kept this long
     telegram_pacing: bool = True  # keep to Telegram's flood limits (off only against a local test server)
+    # ---- web chat (bot/channels/webchat) ----
+    webchat_allowed_origins: tuple[str, ...] = ()  # sites that may embed the chat; none: the chat is off
+    webchat_max_chars: int = 2000  # characters of one message from the browser
+    webchat_messages_per_minute: int = 20  # per session
+    webchat_connections_per_address: int = 20  # open chat sockets per IP address
+    webchat_session_hours: float = 168.0  # a session unused this long is forgotten by the browser's token
+    webchat_trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # X-Forwarded-For read from these
+    # ---- end web chat ----
 
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
+
+    @property
+    def webchat_enabled(self) -> bool:
+        return bool(self.webchat_allowed_origins)
 
     @property
     def staff_channel(self) -> str:
@@ -233,6 +246,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         telegram_pacing=_pacing(merged),
         outbox_max_attempts=_int(merged, "OUTBOX_MAX_ATTEMPTS", 0, minimum=0) or 0,
         telegram_staff_language=_staff_language(merged),
+        **_webchat(merged),
     )
 
 
@@ -248,3 +262,80 @@ def _staff_language(environ: Mapping[str, str]) -> str:
     if raw not in ("az", "ru", "en"):
         raise ConfigError("TELEGRAM_STAFF_LANGUAGE", f"must be az, ru or en, got {raw!r}")
     return raw
+
+
+# ---- web chat (bot/channels/webchat) ----------------------------------------------------------
+WEBCHAT_LIMITS = (
+    "WEBCHAT_MAX_MESSAGE_CHARS",
+    "WEBCHAT_MESSAGES_PER_MINUTE",
+    "WEBCHAT_CONNECTIONS_PER_ADDRESS",
+    "WEBCHAT_SESSION_HOURS",
+    "WEBCHAT_TRUSTED_PROXIES",
+)
+
+
+def _origins(environ: Mapping[str, str]) -> tuple[str, ...]:
+    raw = _env(environ, "WEBCHAT_ALLOWED_ORIGINS")
+    if raw is None:
+        return ()
+    origins: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        bare = parts.scheme in ("http", "https") and parts.hostname and parts.path in ("", "/")
+        if not bare or parts.query or parts.fragment or parts.username:
+            raise ConfigError(
+                "WEBCHAT_ALLOWED_ORIGINS",
+                f"each entry must be an origin such as https://www.example.org (no path), got {item!r}",
+            )
+        origin = f"{parts.scheme}://{parts.netloc.lower()}"
+        if origin not in origins:
+            origins.append(origin)
+    if not origins:
+        raise ConfigError("WEBCHAT_ALLOWED_ORIGINS", "lists no origin")
+    return tuple(origins)
+
+
+def _networks(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = _env(environ, name)
+    if raw is None:
+        return default
+    found: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(str(ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(name, f"must be IP addresses or networks (10.0.0.0/8), got {item!r}") from None
+    return tuple(found)
+
+
+def _webchat(environ: Mapping[str, str]) -> dict[str, object]:
+    origins = _origins(environ)
+    given = [name for name in WEBCHAT_LIMITS if _env(environ, name) is not None]
+    if given and not origins:
+        raise ConfigError(
+            "WEBCHAT_ALLOWED_ORIGINS", f"is required with {given[0]} (it turns the web chat on)"
+        )
+    defaults = Settings("", Path(), "")
+    return {
+        "webchat_allowed_origins": origins,
+        "webchat_max_chars": _int(
+            environ, "WEBCHAT_MAX_MESSAGE_CHARS", defaults.webchat_max_chars, minimum=1
+        ),
+        "webchat_messages_per_minute": _int(
+            environ, "WEBCHAT_MESSAGES_PER_MINUTE", defaults.webchat_messages_per_minute, minimum=1
+        ),
+        "webchat_connections_per_address": _int(
+            environ, "WEBCHAT_CONNECTIONS_PER_ADDRESS", defaults.webchat_connections_per_address, minimum=1
+        ),
+        "webchat_session_hours": _float(environ, "WEBCHAT_SESSION_HOURS", defaults.webchat_session_hours),
+        "webchat_trusted_proxies": _networks(
+            environ, "WEBCHAT_TRUSTED_PROXIES", defaults.webchat_trusted_proxies
+        ),
+    }
+
+
+# ---- end web chat ------------------------------------------------------------------------------

@@ -34,6 +34,12 @@ def configured_channels(app: App) -> list[Channel]:
         from bot.channels.telegram import TelegramChannel
 
         channels.append(TelegramChannel(app))
+    # ---- web chat ----
+    if app.settings.webchat_enabled:
+        from bot.channels.webchat import WebchatChannel
+
+        channels.append(WebchatChannel(app))
+    # ---- end web chat ----
     return channels
 
 
