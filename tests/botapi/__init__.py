@@ -1,16 +1,15 @@
 """A local Telegram Bot API server for tests (real aiogram client over HTTP on 127.0.0.1).
 
-See ``server.py`` for the server and ``fixtures.py`` for pytest fixtures.
+See ``server.py`` for the server and ``fixtures.py`` for pytest fixture factories.
 """
 
-from .fixtures import botapi_bot, botapi_server, make_bot_fixture, make_server_fixture
+from .fixtures import make_bot_fixture, make_server_fixture
 from .formatting import EntityParseError, render
 from .models import (
     ApiError,
     Call,
     CallbackAnswer,
     FloodLimits,
-    SentMessage,
     StoredFile,
     StoredMessage,
     Topic,
@@ -18,14 +17,7 @@ from .models import (
     Violation,
     WebhookDelivery,
 )
-from .server import (
-    DEFAULT_STAFF_CHAT_ID,
-    DEFAULT_TOKEN,
-    NEWER_API_FIELDS,
-    BotAPIServer,
-    LocalSession,
-    is_sending_method,
-)
+from .server import DEFAULT_STAFF_CHAT_ID, DEFAULT_TOKEN, NEWER_API_FIELDS, BotAPIServer, LocalSession
 from .spec import SPEC_PATH, ApiSpec
 
 __all__ = [
@@ -41,16 +33,12 @@ __all__ = [
     "EntityParseError",
     "FloodLimits",
     "LocalSession",
-    "SentMessage",
     "StoredFile",
     "StoredMessage",
     "Topic",
     "UserRecord",
     "Violation",
     "WebhookDelivery",
-    "botapi_bot",
-    "botapi_server",
-    "is_sending_method",
     "make_bot_fixture",
     "make_server_fixture",
     "render",

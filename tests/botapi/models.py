@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Keys of a Message that hold its content (what copyMessage/forwardMessage carry over).
+# Keys of a Message that hold its content (what copyMessage carries over).
 CONTENT_KEYS = (
     "text",
     "entities",
@@ -79,22 +79,12 @@ def bad_request(detail: str, *, violation: bool = False) -> ApiError:
 
 
 @dataclass
-class UploadedFile:
-    filename: str
-    content_type: str
-    data: bytes
-
-
-@dataclass
 class StoredFile:
     """A file Telegram knows: ``obj`` is its Telegram object (a list of PhotoSize for photos)."""
 
     file_id: str
-    file_unique_id: str
     kind: str
     obj: Any
-    content: bytes
-    file_path: str
 
 
 @dataclass
@@ -102,7 +92,7 @@ class StoredMessage:
     """One message in a simulated chat (sent by the bot or by a person).
 
     ``data`` is the Telegram ``Message`` object in its current state (after edits); ``history`` keeps
-    the earlier states. ``params`` are the parameters of the bot call that created it.
+    the earlier states. ``method`` is the bot call that created it (None for people's messages).
     """
 
     chat_id: int
@@ -110,7 +100,6 @@ class StoredMessage:
     data: dict[str, Any]
     from_bot: bool
     method: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
     thread_id: int | None = None
     deleted: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -122,11 +111,6 @@ class StoredMessage:
         return self.data.get("text", self.data.get("caption"))
 
     @property
-    def raw_text(self) -> str | None:
-        """The text/caption exactly as the bot sent it (with HTML/Markdown markup)."""
-        return self.params.get("text", self.params.get("caption", self.text))
-
-    @property
     def entities(self) -> list[dict[str, Any]]:
         return self.data.get("entities", self.data.get("caption_entities", []))
 
@@ -134,14 +118,6 @@ class StoredMessage:
     def reply_markup(self) -> dict[str, Any] | None:
         """The inline keyboard currently attached (None after it was removed by an edit)."""
         return self.data.get("reply_markup")
-
-    @property
-    def keyboard(self) -> dict[str, Any] | None:
-        """A reply keyboard / ReplyKeyboardRemove / ForceReply sent with the message, if any."""
-        markup = self.params.get("reply_markup")
-        if isinstance(markup, dict) and "inline_keyboard" not in markup:
-            return markup
-        return None
 
     @property
     def kind(self) -> str:
@@ -161,14 +137,6 @@ class StoredMessage:
     def callback_data(self) -> list[str]:
         return [b["callback_data"] for b in self.buttons if "callback_data" in b]
 
-    def button_data(self, label: str) -> str:
-        """callback_data of the first button whose text contains ``label`` (case-insensitive)."""
-        for button in self.buttons:
-            if label.lower() in button.get("text", "").lower() and "callback_data" in button:
-                return button["callback_data"]
-        labels = [b.get("text") for b in self.buttons]
-        raise AssertionError(f"no button with {label!r} in message {self.message_id}; buttons: {labels}")
-
     def __repr__(self) -> str:
         text = self.text if self.text is None or len(self.text) < 60 else self.text[:57] + "..."
         flags = " deleted" if self.deleted else ""
@@ -176,9 +144,6 @@ class StoredMessage:
             f"<StoredMessage chat={self.chat_id} id={self.message_id} thread={self.thread_id} "
             f"{self.method or 'incoming'} {self.kind} {text!r}{flags}>"
         )
-
-
-SentMessage = StoredMessage
 
 
 @dataclass
@@ -192,10 +157,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float
-    source: str = "http"
     status: int = 0
     response: dict[str, Any] = field(default_factory=dict)
-    files: dict[str, UploadedFile] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)  # parameters exactly as received
     message: StoredMessage | None = None  # the message this call created or edited
 
@@ -286,8 +249,6 @@ class CallbackAnswer:
     data: str | None
     text: str | None = None
     show_alert: bool = False
-    url: str | None = None
-    cache_time: int | None = None
 
 
 @dataclass
@@ -317,8 +278,7 @@ class FloodLimits:
 
 @dataclass
 class WebhookDelivery:
-    """Outcome of pushing one update to a webhook."""
+    """Outcome of pushing one update to a webhook (status 0: the request failed)."""
 
     status: int
     body: str
-    reply_call: Call | None = None

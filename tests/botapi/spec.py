@@ -5,7 +5,8 @@ into typed values and lists every problem the real Telegram would answer with ``
 unknown parameters, missing required ones, wrong basic types, malformed nested objects (checked
 field by field against the spec's types, so an ``InlineKeyboardMarkup`` of the wrong shape or a
 misspelt field is caught), plus a few cheap value checks (callback_data of 1-64 bytes, button kinds,
-command names, parse modes, chat actions).
+command names, topic names). Of the parse modes only HTML is simulated; any other is answered like an
+unknown one (``unsupported parse_mode``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,7 @@ SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "telegram-bo
 PRIMITIVE_TYPES = frozenset({"Integer", "String", "Boolean", "Float", "InputFile"})
 
 # Parameters removed from the documentation that the real Bot API still accepts (aiogram still has
-# them). They are not rejected; the server lists them in ``deprecated_params``.
-# name -> the documented parameter that replaced it (only accepted where that one exists).
+# them): not rejected. name -> the documented parameter that replaced it (accepted where that one is).
 LEGACY_PARAMS = {
     "reply_to_message_id": "reply_parameters",
     "allow_sending_without_reply": "reply_parameters",
@@ -36,22 +36,7 @@ _LEGACY_TYPES = {
     "disable_web_page_preview": "Boolean",
 }
 
-PARSE_MODES = frozenset({"html", "markdownv2", "markdown"})
-CHAT_ACTIONS = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
-)
+PARSE_MODES = frozenset({"html"})  # MarkdownV2 and legacy Markdown are not simulated
 # Fields of InlineKeyboardButton that are not its "action" (exactly one action must be set).
 _BUTTON_DECORATIONS = frozenset({"text", "icon_custom_emoji_id", "style"})
 _INT_RE = re.compile(r"-?\d+")
@@ -80,14 +65,12 @@ class Param:
 class DecodedCall:
     params: dict[str, Any]
     problems: list[str] = field(default_factory=list)
-    deprecated: list[str] = field(default_factory=list)
 
 
 class ApiSpec:
     """Methods and types of one Bot API version."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        self.version: str = data.get("version", "?")
         self.methods: dict[str, dict[str, Param]] = {
             name: {
                 f["name"]: Param(f["name"], tuple(f["types"]), bool(f["required"]))
@@ -143,9 +126,7 @@ class ApiSpec:
 
     # ---------------------------------------------------------------------------------------- calls
 
-    def decode_call(
-        self, method: str, raw: Mapping[str, Any], file_names: Collection[str] = ()
-    ) -> DecodedCall:
+    def decode_call(self, method: str, raw: Mapping[str, Any]) -> DecodedCall:
         """Decode and validate the parameters of a call to ``method`` (a canonical name)."""
         fields = self.methods[method]
         decoded = DecodedCall(params={})
@@ -156,7 +137,6 @@ class ApiSpec:
             if param is None:
                 replacement = LEGACY_PARAMS.get(name)
                 if replacement and replacement in fields:
-                    decoded.deprecated.append(name)
                     decoded.params[name] = _coerce(value, (_LEGACY_TYPES[name],))
                 else:
                     decoded.problems.append(f'unknown parameter "{name}" for method {method}')
@@ -170,9 +150,6 @@ class ApiSpec:
                 decoded.problems.extend(problems)
                 continue
             decoded.params[name] = _coerce(value, param.types)
-        for name in file_names:  # a file uploaded directly under the parameter's own name
-            if name in fields and "InputFile" in fields[name].types and name not in decoded.params:
-                decoded.params[name] = f"attach://{name}"
         for param in fields.values():
             if param.required and param.name not in decoded.params:
                 decoded.problems.append(
@@ -196,9 +173,7 @@ class ApiSpec:
         problems = []
         for name, value in params.items():
             if name.endswith("parse_mode") and str(value).lower() not in PARSE_MODES:
-                problems.append(f"unsupported parse_mode {value!r}")
-        if method == "sendChatAction" and params.get("action") not in CHAT_ACTIONS:
-            problems.append("wrong parameter action in request")
+                problems.append("unsupported parse_mode")
         if method == "answerCallbackQuery" and len(params.get("text", "")) > 200:
             problems.append("MESSAGE_TOO_LONG: callback answer text is longer than 200 characters")
         if method in ("createForumTopic", "editForumTopic") and "name" in params:
@@ -357,12 +332,6 @@ def _check_inline_button(button: Mapping[str, Any], path: str) -> list[str]:
     return problems
 
 
-def _check_keyboard_button(button: Mapping[str, Any], path: str) -> list[str]:
-    if not str(button.get("text", "")).strip():
-        return [f"{path}: keyboard button text must be non-empty"]
-    return []
-
-
 def _check_bot_command(command: Mapping[str, Any], path: str) -> list[str]:
     problems = []
     if not _COMMAND_RE.fullmatch(str(command["command"])):
@@ -374,6 +343,5 @@ def _check_bot_command(command: Mapping[str, Any], path: str) -> list[str]:
 
 _TYPE_CHECKS: dict[str, Callable[[Mapping[str, Any], str], list[str]]] = {
     "InlineKeyboardButton": _check_inline_button,
-    "KeyboardButton": _check_keyboard_button,
     "BotCommand": _check_bot_command,
 }
