@@ -24,6 +24,7 @@ run: $(VENV)/.installed
 	$(BIN)/python -m bot run
 
 test: $(VENV)/.installed-dev
+	deploy/system-packages.sh
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -60,9 +60,9 @@ async def test_hello_session_welcome_then_text_and_button(chat: Chat) -> None:
     # a button: the bot answers in Russian now
     await client.press(SetLanguage("ru").encode(), "b1")
     answer = await client.messages(1)
-    assert answer[0]["text"] == content.t("lang.set", "ru")
+    assert answer[0]["text"].startswith(content.t("lang.set", "ru"))  # with what comes next, in Russian
     follow = await client.quiet()
-    assert follow and all(f["type"] == "message" and f["kind"] == "bot" for f in follow)
+    assert all(f["type"] == "message" and f["kind"] == "bot" for f in follow)
 
     # text: stored as the person's words and answered
     await client.say("Məktəbdə imtahandan çox qorxuram", "m1")
