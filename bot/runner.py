@@ -34,6 +34,10 @@ def configured_channels(app: App) -> list[Channel]:
         from bot.channels.telegram import TelegramChannel
 
         channels.append(TelegramChannel(app))
+    if app.settings.rasa_enabled:  # --- Rasa: counsellors' replies through Rasa's HTTP API ---
+        from bot.channels.rasa.sender import RasaChannel
+
+        channels.append(RasaChannel(app))
     return channels
 
 
