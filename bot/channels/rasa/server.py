@@ -68,6 +68,9 @@ class ActionServer:
             self.executor.register_action(action(self.turns))
         self.web: Sanic = create_app(self.executor, cors_origins="")
         self.web.config.REQUEST_MAX_SIZE = MAX_BODY
+        # Sanic's "touchup" rewrites its own request handling functions in place when an app starts;
+        # a second app in one process (a restart, the tests) would rewrite them again and fail.
+        self.web.config.TOUCHUP = False
         self.web.on_request(self._check)
         self._server: Any = None
         self._socket: socket.socket | None = None
