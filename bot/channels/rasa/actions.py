@@ -8,6 +8,7 @@ rasa-sdk answers it 400 with its error format (``{"error", "action_name"}``) and
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,9 @@ from rasa_sdk.interfaces import ActionExecutionRejection
 from bot.channels.rasa import BUTTONS_ENTITY, MESSAGE_ENTITY
 from bot.channels.rasa.calls import BadCall, Call, read_call
 from bot.channels.rasa.turns import ActionReply, RasaTurns
+from bot.jobs import describe
+
+log = logging.getLogger(__name__)
 
 MAX_RELAY_BUTTONS = 12
 
@@ -48,7 +52,12 @@ class HelplineAction(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        reply = await self.handler()(self.read(tracker))
+        call = self.read(tracker)
+        try:
+            reply = await self.handler()(call)
+        except Exception as exc:  # never rasa-sdk's 500 (it logs and echoes the person's words)
+            log.error("%s failed: %s", self.action_name, describe(exc))
+            reply = self.turns.fallback(call)
         for message in reply.messages:
             dispatcher.utter_message(text=message["text"], buttons=message.get("buttons") or None)
         return [SlotSet(name, value) for name, value in reply.slots.items()]

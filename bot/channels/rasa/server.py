@@ -6,7 +6,8 @@ helpline's actions, run inside this process's event loop next to the database an
   with rasa-sdk's 500 that echoes the request, and nothing is stored.
 - The engine's triager is wrapped so that triage reads the tracker's recent user messages as context
   (:mod:`bot.channels.rasa.context`).
-- ``replay_loop`` handles calls that were recorded while the database was away.
+- A replay loop handles calls that were recorded while the database was away.
+- ``GET /healthz`` answers like the bot's: 503 when the database or the replay loop is in trouble.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import socket
 import warnings
 import zlib
 from typing import Any
+
+from sqlalchemy import text
 
 from bot.app import App
 from bot.channels.rasa.actions import ACTIONS
@@ -72,6 +75,7 @@ class ActionServer:
         # a second app in one process (a restart, the tests) would rewrite them again and fail.
         self.web.config.TOUCHUP = False
         self.web.on_request(self._check)
+        self.web.add_route(self._healthz, "/healthz", methods=["GET"], name="helpline_healthz")
         self._server: Any = None
         self._socket: socket.socket | None = None
         self._replay: asyncio.Task[None] | None = None
@@ -91,6 +95,20 @@ class ActionServer:
             return response.json({"error": exc.reason, "action_name": exc.action}, status=400)
         request.parsed_json = body  # rasa-sdk reads request.json: parsed once, here
         return None
+
+    async def _healthz(self, _: Request) -> Any:
+        """Like the bot's ``/healthz``: the database answers and the replay loop beats (rasa-sdk's own
+        ``/health`` only says the server is up)."""
+        problems = list(self.app.health.problems())
+        try:
+            async with asyncio.timeout(3):
+                async with self.app.db.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            problems.insert(0, f"database: {type(exc).__name__}")
+        if problems:
+            return response.text("unhealthy\n" + "\n".join(problems) + "\n", status=503)
+        return response.text("ok\n")
 
     async def start(self) -> None:
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)

@@ -157,8 +157,13 @@ class RasaTurns:
             finally:
                 self._inflight.discard(external_id)
         try:
-            forgotten = outcome is not None and not outcome.duplicate and outcome.person_id is None
-            person_id = outcome.person_id if outcome is not None else await self._person_id(call.sender_id)
+            handled = outcome is not None and not outcome.duplicate
+            forgotten = handled and outcome is not None and outcome.person_id is None
+            person_id = (
+                outcome.person_id
+                if handled and outcome is not None
+                else await self._person_id(call.sender_id)
+            )
             messages = await self.take(call.sender_id, None if forgotten else person_id, started)
             if forgotten:
                 slots: dict[str, Any] = dict.fromkeys(SLOTS)
