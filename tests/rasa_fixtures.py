@@ -21,7 +21,15 @@ TOKEN = "rasa-test-token"
 # The part of the assistant's domain the helpline's actions need (as in docs/README-rasa.md).
 DOMAIN: dict[str, Any] = {
     "version": "3.1",
-    "intents": ["greet", "share_problem", "ask_human", "forget", "helpline_button"],
+    "intents": [
+        "greet",
+        "share_problem",
+        "ask_human",
+        "ask_selfhelp",
+        "forget",
+        "helpline_button",
+        "EXTERNAL_helpline_counsellor_message",
+    ],
     "entities": ["helpline_button", "helpline_message", "helpline_buttons", "helpline_topic"],
     "slots": {
         "helpline_risk": {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]},
@@ -49,6 +57,16 @@ DOMAIN: dict[str, Any] = {
             "type": "text",
             "influence_conversation": False,
             "mappings": [{"type": "from_entity", "entity": "helpline_topic"}],
+        },
+        "helpline_message": {
+            "type": "text",
+            "influence_conversation": False,
+            "mappings": [{"type": "from_entity", "entity": "helpline_message"}],
+        },
+        "helpline_buttons": {
+            "type": "any",
+            "influence_conversation": False,
+            "mappings": [{"type": "from_entity", "entity": "helpline_buttons"}],
         },
     },
     "responses": {"utter_helpline_counsellor_message": [{"text": "{helpline_message}"}]},
