@@ -40,7 +40,7 @@ with warnings.catch_warnings():
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 2 * 1024 * 1024  # a tracker with a long history; larger bodies are refused (413)
+MAX_BODY = 8 * 1024 * 1024  # a tracker with a long history; larger bodies are refused (413)
 REPLAY_INTERVAL = 5.0
 
 

@@ -187,8 +187,9 @@ class RasaTurns:
         older that has not reached them yet (a counsellor's words while Rasa was away).
 
         ``person_id`` None: the person has just been forgotten; their confirmation waits without a
-        person, under their sealed address. An item the sender has taken is left to it (and
-        everything after it, to keep the order); one it holds only for a moment is waited for.
+        person, under their sealed address. An older item the sender is delivering is left to it; a
+        reply of this turn that it holds for a moment (too young to send) is waited for, so the
+        turn's replies keep their order.
         """
         messages: list[dict[str, Any]] = []
         for _ in range(TAKE_TRIES):
@@ -227,7 +228,9 @@ class RasaTurns:
                     if address != sender_id:
                         continue
                 if item.leased_until is not None and item.leased_until > now:
-                    return messages, item.created_at >= since  # with the sender now
+                    if item.created_at >= since:  # this turn's reply, held by the sender for a moment
+                        return messages, True
+                    continue  # an older one on its way through Rasa's HTTP API: the sender's
                 try:
                     message = message_of(decode(item.kind, item.payload))
                 except (TypeError, ValueError):
