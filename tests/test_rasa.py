@@ -446,3 +446,57 @@ async def test_the_relay_action_shows_what_the_external_event_carries(app: App, 
     result = await rasa.run(person, "action_helpline_relay")
     assert texts(result) == ["👤 Counsellor:\nHi"] and payloads(result) == [button_payload("fb:yes:1")]
     assert result["events"] == [] and await count(app, Person) == 0
+
+
+async def test_actions_and_the_sender_at_once_send_each_message_exactly_once(
+    app: App, rasa: Rasa, stand_in: RasaStandIn
+) -> None:
+    """People write while counsellors answer and the sender polls all the time: every message for a
+    person leaves once, either in an action's response or through trigger_intent, never both."""
+    channel = RasaChannel(app, url=stand_in.url, token=TOKEN, grace=0.3, poll=0.01, backoff_base=0.05)
+    await channel.start()
+    responses = 0
+    try:
+        people = [Conversation(f"rasa-race-{i}").says(URGENT) for i in range(4)]
+        results = await asyncio.gather(*(rasa.run(p, "action_helpline_triage") for p in people))
+        responses += sum(len(r["responses"]) for r in results)
+        cases = await app.desk.queue()
+        assert len(cases) == 4
+
+        async def counsellor(case_id: int) -> None:
+            await app.desk.claim(case_id, COUNSELLOR)
+            for n in range(3):
+                await app.desk.reply(case_id, COUNSELLOR, text=f"cavab {n}")
+                channel.wake()
+                await asyncio.sleep(0.01)
+
+        async def person(conversation: Conversation) -> int:
+            said = 0
+            for text in ("hələ buradayam", "kimsə var?", "qorxuram"):
+                conversation.says(text)
+                said += len((await rasa.run(conversation, "action_helpline_triage"))["responses"])
+            return said
+
+        done = await asyncio.gather(*(counsellor(c.id) for c in cases), *(person(p) for p in people))
+        responses += sum(n for n in done if isinstance(n, int))
+        for _ in range(300):
+            if await pending_for_people(app) == 0:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await channel.stop()
+
+    async with app.db.read() as session:
+        items = list(await session.scalars(select(OutboxItem).where(OutboxItem.target == "person")))
+    assert items and all(item.status == "sent" for item in items)
+    by_action = [i for i in items if (i.result or {}).get("via") == "action"]
+    by_rasa = [i for i in items if (i.result or {}).get("status") == 200]
+    assert len(by_action) + len(by_rasa) == len(items)
+    assert responses == len(by_action)
+    assert len(stand_in.accepted) == len(by_rasa)
+    # every counsellor's words reached their person exactly once
+    relays = [c.text for c in stand_in.accepted if "cavab" in c.text]
+    relays += [e["text"] for p in people for e in p.events if e["event"] == "bot" and "cavab" in e["text"]]
+    assert sorted(relays) == sorted(
+        app.content.t("relay.prefix", "az", text=f"cavab {n}") for n in range(3) for _ in range(4)
+    )
