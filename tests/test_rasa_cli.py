@@ -4,6 +4,7 @@ database could not take at first (answered with where help is, replayed later)."
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import signal
@@ -24,6 +25,10 @@ from tests.conftest import ROOT, SECRET
 from tests.rasa_fixtures import Conversation
 
 URGENT = "yaşamaq istəmirəm"
+needs_extra = pytest.mark.skipif(
+    importlib.util.find_spec("rasa_sdk") is None and not os.environ.get("CI"),
+    reason='the Rasa extra is not installed: pip install -e ".[rasa]"',
+)
 
 
 def test_without_the_extra_the_command_says_how_to_install_it(monkeypatch, capsys) -> None:
@@ -75,6 +80,7 @@ async def test_bot_run_delivers_to_rasa_when_rasa_url_is_set(sqlite_app: App) ->
     assert isinstance(channel, RasaChannel) and channel.sender.url == "http://127.0.0.1:9"
 
 
+@needs_extra
 @pytest.mark.filterwarnings("ignore:Your versions of rasa and rasa_sdk might not be compatible")
 async def test_a_call_the_database_could_not_take_is_answered_and_replayed(sqlite_app: App) -> None:
     """The engine fails (the database is away): the person hears where help is at once; the call stays
@@ -130,6 +136,7 @@ def _post(url: str, body: dict) -> tuple[int, dict]:
         return resp.status, json.loads(resp.read())
 
 
+@needs_extra
 def test_the_command_serves_the_actions_until_sigterm(tmp_path: Path, triager, triage_cache: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
