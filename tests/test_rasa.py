@@ -82,6 +82,12 @@ def payloads(result: dict[str, Any]) -> list[str]:
     return [b["payload"] for r in result["responses"] for b in r.get("buttons") or []]
 
 
+def data_of(payload: str) -> str:
+    """The helpline's button data inside a Rasa button payload."""
+    assert payload.startswith("/helpline_button{")
+    return json.loads(payload[len("/helpline_button") :])["helpline_button"]
+
+
 def slots(result: dict[str, Any]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
 
@@ -109,12 +115,11 @@ async def test_an_ordinary_message_is_answered_with_its_category_and_no_case(app
         "helpline_topics": ["school"],
     }
     said = texts(result)
-    assert said[0] == content.t("welcome.short", "az")
-    assert said[1] == content.t("ack.education", "az")
-    assert said[-1] == content.t("who.ask", "az")
+    answer = "\n\n".join(said)
+    assert content.t("welcome.short", "az") in answer and content.t("ack.education", "az") in answer
     # the engine's buttons come back as Rasa buttons whose payload is a helpline_button intent
     assert button_payload("human") in payloads(result)
-    assert button_payload("art:school:0") in payloads(result)
+    assert any(data_of(p).startswith("art:school:") for p in payloads(result))
     assert all(p.startswith('/helpline_button{"helpline_button":') for p in payloads(result))
     # nothing for the counsellors; everything the turn wrote for the person went out as responses
     assert await app.desk.queue() == []
@@ -235,22 +240,33 @@ async def test_selfhelp_reads_the_article_for_the_topic_step_by_step(app: App, r
     first = await rasa.run(person, "action_helpline_selfhelp")
     article = content.articles["bullying"]
     steps = article.steps(article.version_for("unknown"), "en")
-    assert texts(first) == [content.t("article.progress", "en", n=1, total=len(steps), text=steps[0])]
-    assert payloads(first)[0] == button_payload("art:bullying:1")
-
-    person.presses(payloads(first)[0])  # "Next →"
-    second = await rasa.run(person, "action_helpline_button")
-    assert texts(second) == [content.t("article.progress", "en", n=2, total=len(steps), text=steps[1])]
+    pages = texts(first)
+    assert len(pages) == 1 and pages[0].startswith(steps[0][:40])  # in English, from its first step
+    # page by page ("Next →") to the end, where the person is asked whether it helped
+    result = first
+    for _ in range(len(steps)):
+        following = [p for p in payloads(result) if data_of(p).startswith("art:bullying:")]
+        if not following:
+            break
+        person.presses(following[0])
+        result = await rasa.run(person, "action_helpline_button")
+        assert len(texts(result)) == 1 and texts(result)[0] != pages[-1]
+        pages.append(texts(result)[0])
+    assert button_payload("artfb:bullying:yes") in payloads(result)
+    assert all(any(step[:40] in page for page in pages) for step in steps)
 
 
 async def test_selfhelp_for_a_topic_not_offered_shows_the_topics_to_choose_from(app: App, rasa: Rasa) -> None:
     person = Conversation("rasa-user-8", slots={"helpline_topic": "grief"}).says("bir şey oxumaq istəyirəm")
     result = await rasa.run(person, "action_helpline_selfhelp")
     assert texts(result) == [app.content.t("topics.text", "az")]
-    assert button_payload("art:grief:0") in payloads(result)
-    person.presses(button_payload("art:grief:0"))
+    offered = [p for p in payloads(result) if data_of(p).startswith("art:")]
+    assert offered
+    person.presses(offered[0])  # the person picks a topic from the list: its article opens
+    article = app.content.articles[data_of(offered[0]).split(":")[1]]
     opened = await rasa.run(person, "action_helpline_button")
-    assert texts(opened)[0].startswith(app.content.articles["grief"].steps("teen", "az")[0][:20])
+    firsts = [article.steps(version, "az")[0][:20] for version in article.versions]
+    assert any(texts(opened)[0].startswith(first) for first in firsts)
 
 
 async def test_forget_asks_then_deletes_the_person_and_clears_the_slots(app: App, rasa: Rasa) -> None:
