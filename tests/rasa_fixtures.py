@@ -248,7 +248,7 @@ class RasaStandIn:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def wait_for(self, count: int, seconds: float = 10.0) -> list[Triggered]:
+    async def wait_for(self, count: int, seconds: float = 30.0) -> list[Triggered]:
         deadline = time.monotonic() + seconds
         while len(self.accepted) < count:
             if time.monotonic() > deadline:
