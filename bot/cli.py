@@ -65,6 +65,17 @@ def _parser() -> argparse.ArgumentParser:
         default="helpline",
         help="category scheme: the helpline's own or Child Helpline International's",
     )
+    # --- Rasa (bot/channels/rasa) ---
+    rasa = sub.add_parser(
+        "rasa-actions", help="serve the helpline's Rasa custom actions (rasa-sdk action server)"
+    )
+    rasa.add_argument("--port", type=int, default=5055, help="port of the action server (default 5055)")
+    rasa.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: keep it private to Rasa)",
+    )
+    # --- end Rasa ---
     return parser
 
 
@@ -166,6 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"triage-eval: --labels {args.labels}: no such file\n")
             return 2
         return run_eval(sys.stdout, _cache_dir(), extra=args.labels)
+    if args.command == "rasa-actions" and not _rasa_installed():  # --- Rasa ---
+        sys.stderr.write('rasa-actions: the Rasa extra is not installed: pip install -e ".[rasa]"\n')
+        return 2
     try:
         settings = load_settings()
         _setup_logging(settings)
@@ -181,6 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _rasa_installed() -> bool:  # --- Rasa (bot/channels/rasa) ---
+    try:
+        import rasa_sdk  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _cache_dir() -> Path | None:
@@ -225,6 +247,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.command == "db":
         return await _db(args, settings)
+    if args.command == "rasa-actions":  # --- Rasa (bot/channels/rasa) ---
+        from bot.channels.rasa.server import serve_actions
+
+        return await _with_app(settings, lambda app: serve_actions(app, args.host, args.port))
     if args.command == "triage-learn":
         from bot.triage_labels import export_labels
 

@@ -58,6 +58,11 @@ class Settings:
     webchat_session_hours: float = 168.0  # a session unused this long is forgotten by the browser's token
     webchat_trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # X-Forwarded-For read from these
     # ---- end web chat ----
+    # --- Rasa (bot/channels/rasa) ---
+    rasa_url: str | None = None  # the Rasa server's HTTP API: counsellors' replies reach people through it
+    rasa_token: str | None = None  # its auth token (rasa run --enable-api --auth-token ...)
+    rasa_output_channel: str = "latest"  # the output channel trigger_intent answers on
+    # --- end Rasa ---
 
     @property
     def telegram_enabled(self) -> bool:
@@ -66,6 +71,10 @@ class Settings:
     @property
     def webchat_enabled(self) -> bool:
         return bool(self.webchat_allowed_origins)
+
+    @property
+    def rasa_enabled(self) -> bool:
+        return bool(self.rasa_url)
 
     @property
     def staff_channel(self) -> str:
@@ -247,7 +256,28 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         outbox_max_attempts=_int(merged, "OUTBOX_MAX_ATTEMPTS", 0, minimum=0) or 0,
         telegram_staff_language=_staff_language(merged),
         **_webchat(merged),
+        **_rasa(merged),
     )
+
+
+# --- Rasa (bot/channels/rasa) ---
+def _rasa(environ: Mapping[str, str]) -> dict[str, str | None]:
+    """RASA_URL and RASA_TOKEN come together (Rasa's HTTP API must not run without a token)."""
+    url = _url(environ, "RASA_URL", None)
+    token = _env(environ, "RASA_TOKEN")
+    output = _env(environ, "RASA_OUTPUT_CHANNEL") or "latest"
+    if token and not url:
+        raise ConfigError("RASA_URL", "is required with RASA_TOKEN (the Rasa server's address)")
+    if url and not token:
+        raise ConfigError(
+            "RASA_TOKEN", "is required with RASA_URL (the token of rasa run --enable-api --auth-token)"
+        )
+    if not all(c.isalnum() or c in "_-." for c in output):
+        raise ConfigError("RASA_OUTPUT_CHANNEL", f"must be a channel name such as latest, got {output!r}")
+    return {"rasa_url": url, "rasa_token": token, "rasa_output_channel": output}
+
+
+# --- end Rasa ---
 
 
 def _pacing(environ: Mapping[str, str]) -> bool:

@@ -40,6 +40,10 @@ def configured_channels(app: App) -> list[Channel]:
 
         channels.append(WebchatChannel(app))
     # ---- end web chat ----
+    if app.settings.rasa_enabled:  # --- Rasa: counsellors' replies through Rasa's HTTP API ---
+        from bot.channels.rasa.sender import RasaChannel
+
+        channels.append(RasaChannel(app))
     return channels
 
 
