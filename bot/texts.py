@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import re
 import string
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import yaml
+from pydantic import BaseModel
 
+from bot.content_model import Loaded, Part, load, string_files
+from bot.content_model.fold import fold as _fold
+from bot.content_model.fold import fold_pattern
+from bot.content_model.models import Article, Contact, HelplineTopic, ProfileHints, Taxonomy
 from bot.domain import DEFAULT_LANGUAGE, LANGUAGES, Audience
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
@@ -29,71 +32,12 @@ class ContentInvalid(Exception):
         super().__init__(f"content is invalid: {first}{more}")
 
 
-@dataclass(frozen=True)
-class Article:
-    id: str
-    topics: tuple[str, ...]
-    title: dict[str, str]
-    sources: tuple[str, ...]
-    versions: dict[str, dict[str, list[str]]]  # version (teen|parent) -> language -> messages
-
-    def version_for(self, audience: Audience | str) -> str:
-        wanted = "parent" if audience == Audience.ADULT else "teen"
-        if wanted in self.versions:
-            return wanted
-        return next(iter(self.versions))
-
-    def steps(self, version: str, lang: str) -> list[str]:
-        by_lang = self.versions.get(version) or next(iter(self.versions.values()))
-        return by_lang.get(lang) or by_lang[DEFAULT_LANGUAGE]
-
-
-@dataclass(frozen=True)
-class Contact:
-    id: str
-    number: str
-    kind: str
-    emergency: bool
-    free: bool
-    name: dict[str, str]
-    hours: dict[str, str]
-    when: dict[str, str]
-
-
-@dataclass(frozen=True)
-class HelplineTopic:
-    """A question about the helpline itself and its factual answer (helpline.yaml)."""
-
-    id: str
-    patterns: tuple[re.Pattern[str], ...]
-    answer: dict[str, str]
-
-
-@dataclass(frozen=True)
-class ProfileHints:
-    """What a message says about who is writing (profile.yaml)."""
-
-    child: tuple[re.Pattern[str], ...] = ()
-    adult: tuple[re.Pattern[str], ...] = ()
-    female: tuple[re.Pattern[str], ...] = ()
-    male: tuple[re.Pattern[str], ...] = ()
-
-
-def _fold(text: str) -> str:
-    """Lower-case and strip Azerbaijani/Turkish diacritics, for matching short intents."""
-    text = text.replace("İ", "i").replace("I", "ı").lower()
-    table = str.maketrans("əışçğöü", "eiscgou")
-    text = text.translate(table)
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
 @dataclass
 class Content:
     strings: dict[str, dict[str, Any]]  # lang -> key -> text | {teen, adult}
     articles: dict[str, Article]
     contacts: list[Contact]
-    taxonomy: dict[str, Any]
+    taxonomy: Taxonomy
     intents: dict[str, list[re.Pattern[str]]]
     _topic_index: dict[str, str] = field(default_factory=dict)
     helpline: tuple[HelplineTopic, ...] = ()
@@ -137,11 +81,11 @@ class Content:
 
     # ---- taxonomy ------------------------------------------------------------------------------
     def category_label(self, code: str | None, lang: str) -> str:
-        info = self.taxonomy["categories"].get(code or "other") or self.taxonomy["categories"]["other"]
+        info = self.taxonomy.categories.get(code or "other") or self.taxonomy.categories["other"]
         return info.get(lang) or info["az"]
 
     def topic_label(self, code: str, lang: str) -> str:
-        info = self.taxonomy["topics"].get(code)
+        info = self.taxonomy.topics.get(code)
         return (info.get(lang) or info["az"]) if info else code
 
     def most_specific_first(self, topics: tuple[str, ...] | list[str]) -> list[str]:
@@ -187,129 +131,74 @@ class Content:
         return audience, gender
 
 
-def fold_pattern(pattern: str) -> str:
-    """Fold a regular expression like the text it is matched against, but leave its escapes alone
-    (lower-casing "\\W" would turn "not a word character" into "a word character")."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "\\" and i + 1 < len(pattern):
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        out.append(_fold(pattern[i]))
-        i += 1
-    return "".join(out)
-
-
 class _SafeDict(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
 
-def _read_yaml(path: Path) -> Any:
-    with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
-def string_files(strings_dir: Path, lang: str) -> list[Path]:
-    """``<lang>.yaml`` and any ``<part>.<lang>.yaml`` beside it (e.g. ``telegram.az.yaml``)."""
-    return [strings_dir / f"{lang}.yaml", *sorted(strings_dir.glob(f"*.{lang}.yaml"))]
-
-
-def _load_strings(strings_dir: Path, lang: str) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for path in string_files(strings_dir, lang):
-        for key, value in (_read_yaml(path) or {}).items():
-            if key in merged:
-                raise KeyError(f"{path.name}: key {key!r} is defined twice")
-            merged[key] = value
-    return merged
-
-
 def load_content(content_dir: Path | None = None, validate: bool = True) -> Content:
-    """Load (and by default validate) all content; raises :class:`ContentInvalid`."""
-    content_dir = content_dir or CONTENT_DIR
-    if validate:
-        from bot.content_schema import validate_content
+    """Load and validate all content; raises :class:`ContentInvalid` naming file and line.
 
-        errors = validate_content(content_dir)
-        if errors:
-            raise ContentInvalid(errors)
-    try:
-        strings = {lang: _load_strings(content_dir / "strings", lang) for lang in LANGUAGES}
-        articles: dict[str, Article] = {}
-        for path in sorted((content_dir / "selfhelp").glob("*.yaml")):
-            raw = _read_yaml(path)
-            articles[raw["id"]] = Article(
-                id=raw["id"],
-                topics=tuple(raw.get("topics") or ()),
-                title=dict(raw["title"]),
-                sources=tuple(raw.get("sources") or ()),
-                versions={
-                    v: {lang: list(msgs) for lang, msgs in langs.items()}
-                    for v, langs in raw["versions"].items()
-                },
-            )
-        contacts_raw = _read_yaml(content_dir / "contacts.yaml") or {}
-        contacts = [
-            Contact(
-                id=c["id"],
-                number=str(c.get("number") or c.get("address") or c.get("url") or ""),
-                kind=c.get("kind", "phone"),
-                emergency=bool(c.get("emergency", False)),
-                free=bool(c.get("free", False)),
-                name=dict(c.get("name") or {}),
-                hours=dict(c.get("hours") or {}),
-                when=dict(c.get("when") or {}),
-            )
-            for c in contacts_raw.get("contacts", [])
-        ]
-        taxonomy = _read_yaml(content_dir / "taxonomy.yaml")
-        intents_raw = _read_yaml(content_dir / "intents.yaml") or {}
-        intents = {
-            name: [re.compile(fold_pattern(p)) for p in patterns]
-            for name, patterns in (intents_raw.get("intents") or {}).items()
-        }
-        helpline_raw = _read_yaml(content_dir / "helpline.yaml") or {}
-        helpline = tuple(
-            HelplineTopic(
-                id=str(t["id"]),
-                patterns=tuple(re.compile(fold_pattern(p)) for p in t["patterns"]),
-                answer=dict(t["answer"]),
-            )
-            for t in helpline_raw.get("topics") or ()
-        )
-        profile_raw = _read_yaml(content_dir / "profile.yaml") or {}
-        gender_raw = profile_raw.get("gender") or {}
+    Each file is parsed once and validated by its model; the models are the content. With
+    ``validate=False`` the checks across files (the same keys in every language, one article per
+    topic...) are skipped, but every file must still be readable and match its model.
+    """
+    loaded = load(Path(content_dir or CONTENT_DIR), check=validate)
+    if loaded.errors:
+        raise ContentInvalid(loaded.sorted_errors())
+    return _content_from(loaded)
 
-        def compiled(patterns: list[str] | None) -> tuple[re.Pattern[str], ...]:
-            return tuple(re.compile(fold_pattern(p)) for p in patterns or ())
 
-        profile = ProfileHints(
-            child=compiled(profile_raw.get("child")),
-            adult=compiled(profile_raw.get("adult")),
-            female=compiled(gender_raw.get("female")),
-            male=compiled(gender_raw.get("male")),
-        )
-    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
-        raise ContentInvalid([f"{content_dir}: {exc}"]) from exc
+M = TypeVar("M", bound=BaseModel)
+
+
+def _model(part: Part[M]) -> M:
+    if part.model is None:  # not reached: a file without a model always comes with an error
+        raise ContentInvalid([f"{part.doc.name}: not valid"])
+    return part.model
+
+
+def _content_from(loaded: Loaded) -> Content:
+    """The bot's :class:`Content`, made of the validated models."""
+    strings: dict[str, dict[str, Any]] = {}
+    for lang in LANGUAGES:
+        merged = strings.setdefault(lang, {})
+        for part in loaded.strings[lang]:
+            for key, value in _model(part).root.items():
+                merged.setdefault(key, value if isinstance(value, str) else value.model_dump())
+    articles = {article.id: article for article in map(_model, loaded.articles)}
+    taxonomy = _model(loaded.taxonomy)
+    intents = _model(loaded.intents).intents if loaded.intents is not None else {}
+    helpline = _model(loaded.helpline)
     topic_index: dict[str, str] = {}
     for article in articles.values():  # the first article naming a topic as its main one wins
-        if article.topics:
-            topic_index.setdefault(article.topics[0], article.id)
+        topic_index.setdefault(article.topics[0], article.id)
     for article in articles.values():
         for topic in article.topics:
             topic_index.setdefault(topic, article.id)
     return Content(
         strings,
         articles,
-        contacts,
+        list(_model(loaded.contacts).contacts),
         taxonomy,
-        intents,
+        {name: list(patterns) for name, patterns in intents.items()},
         topic_index,
-        helpline=helpline,
-        helpline_source=dict(helpline_raw.get("source") or {}),
-        profile=profile,
-        specificity=tuple(taxonomy.get("specificity") or ()),
+        helpline=helpline.topics,
+        helpline_source=dict(helpline.source.items()),
+        profile=_model(loaded.profile),
+        specificity=taxonomy.specificity,
     )
+
+
+__all__ = [
+    "CONTENT_DIR",
+    "Article",
+    "Contact",
+    "Content",
+    "ContentInvalid",
+    "HelplineTopic",
+    "ProfileHints",
+    "fold_pattern",
+    "load_content",
+    "string_files",
+]

@@ -191,7 +191,7 @@ class Console:
 
     async def review(self, case_id: int, words: list[str]) -> None:
         risk = next((w for w in words if w in {r.value for r in Risk}), None)
-        category = next((w for w in words if w in self.app.content.taxonomy["categories"]), None)
+        category = next((w for w in words if w in self.app.content.taxonomy.categories), None)
         if risk is None and category is None:
             self.write(self.t("staff.review.ask_console", case=case_id))
             return
