@@ -188,12 +188,6 @@ def test_the_loaded_content_is_the_validated_models() -> None:
     assert [c.target for c in content.contacts if c.id == "helpline"] == ["116111"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="taxonomy.yaml:65 substance_use: unquoted labels with commas "
-    "('az: Siqaret, veyp, maddələr') make stray keys; quote them, then forbid unknown "
-    "keys in TopicInfo (bot/content_model/models.py) and remove this test",
-)
 def test_taxonomy_topics_have_no_stray_keys() -> None:
     import yaml
 

@@ -177,11 +177,8 @@ class CategoryInfo(ByLanguage):
 
 
 class TopicInfo(ByLanguage):
-    # Unknown keys are ignored here, as before, not forbidden: taxonomy.yaml's flow mappings have
-    # unquoted labels with commas ("az: Siqaret, veyp, maddələr" makes "veyp" a key). Forbid them
-    # once the file quotes those labels (tests/test_content.py has the reminder).
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
+    # A label with a comma must be quoted in a flow mapping ({az: "a, b"}); unquoted, "b" would be
+    # a stray key, which is an error here.
     category: CategoryCode
     az: Text
     ru: Text
