@@ -201,9 +201,11 @@ class LinearModel:
     def predict_features(self, feats: Counter[str]) -> Prediction:
         return self.predict_vector(self.vector(feats))
 
-    def level(self, p: Prediction) -> Risk:
-        """The risk level the model alone would give."""
-        if p.escalate >= self.thresholds["urgent"]:
+    def level(self, p: Prediction, in_context: bool = False) -> Risk:
+        """The risk level the model gives (``in_context``: for a window of the conversation, where the
+        stricter "context" threshold applies)."""
+        threshold = self.thresholds["context" if in_context else "urgent"]
+        if p.escalate >= threshold:
             return Risk.IMMINENT if p.at_least["imminent"] >= self.thresholds["imminent"] else Risk.URGENT
         if p.at_least["elevated"] >= self.thresholds["elevated"]:
             return Risk.ELEVATED
@@ -244,6 +246,7 @@ class TrainConfig:
     min_df: int = 2
     topic_min_examples: int = 8
     escalate_recall: float = 0.985  # share of urgent+imminent training messages (out of fold) to escalate
+    context_recall: float = 0.95  # the same for the (stricter) escalation of a message read in its context
     imminent_recall: float = 0.9  # share of imminent training messages (out of fold) to reach imminent
     elevated_recall: float = 0.9  # share of elevated-or-worse training messages to reach elevated
     folds: int = 4
@@ -364,6 +367,7 @@ def train_model(
     thresholds = {
         "elevated": _threshold_for_recall(oof["elevated"], rank >= 1, config.elevated_recall, rule_rank >= 1),
         "urgent": _threshold_for_recall(escalate, rank >= 2, config.escalate_recall, rule_rank >= 2),
+        "context": _threshold_for_recall(escalate, rank >= 2, config.context_recall, rule_rank >= 2),
         "imminent": _threshold_for_recall(oof["imminent"], rank >= 3, config.imminent_recall, rule_rank >= 3),
     }
     flagged = (escalate >= thresholds["urgent"]) | (rule_rank >= 2)

@@ -188,7 +188,7 @@ class Triager:
                 level = model_level
                 signals.append(self._model_signal(MODEL_SIGNAL, model_level, p))
         if p_ctx is not None:
-            ctx_level = self.model.level(p_ctx)
+            ctx_level = self.model.level(p_ctx, in_context=True)
             if ctx_level.rank > level.rank:
                 level = ctx_level
                 signals.append(self._model_signal(CONTEXT_SIGNAL, ctx_level, p_ctx))
