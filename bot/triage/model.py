@@ -286,6 +286,37 @@ def _fit_binary(x, y: np.ndarray, w: np.ndarray, c: float, max_iter: int):
     return clf
 
 
+def _binary_head(x, y: np.ndarray, weights: np.ndarray, config: TrainConfig):
+    """Coefficients, bias and out-of-fold probabilities of one binary risk head.
+
+    With too few examples of a class for cross-validation (a tiny corpus), the out-of-fold scores
+    are the in-sample ones; with a single class the head is constant.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    n_pos = int(y.sum())
+    if n_pos == 0 or n_pos == len(y):
+        value = 10.0 if n_pos else -10.0
+        return np.zeros(x.shape[1], dtype=np.float32), value, np.full(len(y), 1.0 / (1.0 + np.exp(-value)))
+    clf = _fit_binary(x, y, weights, config.c_risk, config.max_iter)
+    folds = min(config.folds, n_pos, len(y) - n_pos)
+    if folds < 2:
+        oof = clf.predict_proba(x)[:, 1]
+    else:
+        oof = cross_val_predict(
+            LogisticRegression(
+                C=config.c_risk, solver="liblinear", class_weight="balanced", max_iter=config.max_iter
+            ),
+            x,
+            y,
+            cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=7),
+            method="predict_proba",
+            params={"sample_weight": weights},
+        )[:, 1]
+    return clf.coef_[0].astype(np.float32), float(clf.intercept_[0]), oof
+
+
 def _threshold_for_recall(
     scores: np.ndarray, positive: np.ndarray, recall: float, covered: np.ndarray
 ) -> float:
@@ -310,7 +341,6 @@ def train_model(
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     say = progress or log.info
     rules = rules or load_rules()
@@ -345,22 +375,11 @@ def train_model(
 
     # Ordinal risk heads, and their out-of-fold scores on the training split for the thresholds.
     level_w, level_b, oof = [], [], {}
-    folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=7)
     for name in LEVELS:
         y = (rank >= Risk(name).rank).astype(np.int64)
-        clf = _fit_binary(x, y, weights, config.c_risk, config.max_iter)
-        level_w.append(clf.coef_[0].astype(np.float32))
-        level_b.append(float(clf.intercept_[0]))
-        oof[name] = cross_val_predict(
-            LogisticRegression(
-                C=config.c_risk, solver="liblinear", class_weight="balanced", max_iter=config.max_iter
-            ),
-            x,
-            y,
-            cv=folds,
-            method="predict_proba",
-            params={"sample_weight": weights},
-        )[:, 1]
+        coef, bias, oof[name] = _binary_head(x, y, weights, config)
+        level_w.append(coef)
+        level_b.append(bias)
     say(f"triage training: risk heads and out-of-fold scores ({time.perf_counter() - t0:.1f}s)")
     rule_rank = np.array([r.rank for r in rule_levels])
     escalate = oof["urgent"] ** 0.75 * oof["elevated"] ** 0.25  # as Prediction.escalate

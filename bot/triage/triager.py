@@ -22,6 +22,7 @@ they belong to the same category.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from bot.triage.risk import LANGS, RiskAssessment, RiskRules, load_rules
 MODEL_SIGNAL = "model_risk"  # the model escalated this message on its own
 CONTEXT_SIGNAL = "model_context"  # the model escalated this message read with the earlier ones
 _HISTORY_CACHE = 256
+# "herself", "himself", "özünü", "себя" after a third-person subject (folded forms)
+_OTHER_SELF = re.compile(r"\b(?:xerself|ximself|themselves|ozunu|ozune|kendini|kendine)\b")
 
 
 @dataclass(frozen=True)
@@ -284,7 +287,10 @@ class Triager:
         if risk == Risk.NONE:
             return False
         m = self.markers
-        return bool(m.third.search(norm.folded)) and not m.first.search(norm.folded)
+        if not m.third.search(norm.folded):
+            return False
+        # "my friend says she wants to kill herself": a reflexive about someone else settles it
+        return not m.first.search(norm.folded) or bool(_OTHER_SELF.search(norm.folded))
 
 
 def load_triager(cache_dir: Path | None = None, extra: Path | None = None) -> Triager:
