@@ -36,6 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -67,25 +68,35 @@ _SYMBOLIC_WEIGHT = 3  # a concept or rule weighs like three occurrences of a wor
 # --- features ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
+def _word_ngrams(word: str) -> tuple[str, ...]:
+    """Character n-grams of one word with its boundaries (cached: chat vocabularies are small)."""
+    padded = f" {word[:_MAX_WORD_FOR_NGRAMS]} "
+    n = len(padded)
+    return tuple(
+        padded[i : i + k] for k in range(_NGRAM_MIN, min(_NGRAM_MAX, n) + 1) for i in range(n - k + 1)
+    )
+
+
 def extract_features(folded: str, concepts: Iterable[str] = (), rules: Iterable[str] = ()) -> Counter[str]:
     """Raw feature counts of a folded message (see the module docstring)."""
-    feats: Counter[str] = Counter()
+    feats: dict[str, int] = {}
+    get = feats.get
     words = folded.split()
     stems = [stem(w) for w in words]
     for w, s in zip(words, stems, strict=True):
-        feats["w:" + s] += 1
-        padded = f" {w[:_MAX_WORD_FOR_NGRAMS]} "
-        n = len(padded)
-        for k in range(_NGRAM_MIN, min(_NGRAM_MAX, n) + 1):
-            for i in range(n - k + 1):
-                feats[padded[i : i + k]] += 1
+        key = "w:" + s
+        feats[key] = get(key, 0) + 1
+        for g in _word_ngrams(w):
+            feats[g] = get(g, 0) + 1
     for a, b in itertools.pairwise(stems):
-        feats["b:" + a + "_" + b] += 1
+        key = "b:" + a + "_" + b
+        feats[key] = get(key, 0) + 1
     for code in concepts:
-        feats["c:" + code] += _SYMBOLIC_WEIGHT
+        feats["c:" + code] = _SYMBOLIC_WEIGHT
     for code in rules:
-        feats["r:" + code] += _SYMBOLIC_WEIGHT
-    return feats
+        feats["r:" + code] = _SYMBOLIC_WEIGHT
+    return Counter(feats)
 
 
 _LAUGH = frozenset("😂🤣😆😹😅😄😜🙈😎🥳🎉😁😀😃😊🤪😝")
@@ -147,7 +158,19 @@ class Prediction:
         return best, self.category[best]
 
 
-Vector = dict[int, float]
+@dataclass(frozen=True)
+class Vector:
+    """A sparse l2-normalised TF-IDF vector: feature indices and their values."""
+
+    ids: np.ndarray  # int64
+    vals: np.ndarray  # float32
+
+    @classmethod
+    def empty(cls) -> Vector:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
+    def __bool__(self) -> bool:
+        return bool(len(self.ids))
 
 
 @dataclass
@@ -167,25 +190,19 @@ class LinearModel:
     meta: dict = field(default_factory=dict)
 
     def vector(self, feats: Counter[str]) -> Vector:
-        """The l2-normalised TF-IDF vector of the known features."""
-        out: Vector = {}
-        for f, c in feats.items():
-            j = self.vocab.get(f)
-            if j is not None and c > 0:
-                out[j] = (1.0 + math.log(c)) * float(self.idf[j])
-        norm = math.sqrt(sum(v * v for v in out.values()))
-        if norm > 0:
-            for j in out:
-                out[j] /= norm
-        return out
+        """The l2-normalised TF-IDF vector (sublinear tf) of the known features."""
+        vocab = self.vocab
+        pairs = [(j, c) for f, c in feats.items() if c > 0 and (j := vocab.get(f)) is not None]
+        if not pairs:
+            return Vector.empty()
+        ids = np.fromiter((j for j, _ in pairs), dtype=np.int64, count=len(pairs))
+        counts = np.fromiter((c for _, c in pairs), dtype=np.float32, count=len(pairs))
+        vals = (1.0 + np.log(counts)) * self.idf[ids]
+        norm = float(np.sqrt(vals @ vals))
+        return Vector(ids, vals / norm if norm > 0 else vals)
 
     def predict_vector(self, vec: Vector) -> Prediction:
-        if vec:
-            ids = np.fromiter(vec.keys(), dtype=np.int64, count=len(vec))
-            vals = np.fromiter(vec.values(), dtype=np.float32, count=len(vec))
-            s = vals @ self.weights[ids] + self.bias
-        else:
-            s = self.bias.copy()
+        s = vec.vals @ self.weights[vec.ids] + self.bias if vec else self.bias.copy()
         nc, nl = len(self.categories), len(LEVELS)
         cat = _softmax(s[:nc])
         levels = 1.0 / (1.0 + np.exp(-s[nc : nc + nl]))
@@ -220,17 +237,15 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 def combine(vectors: Sequence[tuple[Vector, float]]) -> Vector:
     """A weighted sum of vectors, l2-normalised again (the conversation window)."""
-    out: Vector = {}
-    for vec, w in vectors:
-        if w <= 0:
-            continue
-        for j, v in vec.items():
-            out[j] = out.get(j, 0.0) + w * v
-    norm = math.sqrt(sum(v * v for v in out.values()))
-    if norm > 0:
-        for j in out:
-            out[j] /= norm
-    return out
+    parts = [(v, w) for v, w in vectors if w > 0 and v]
+    if not parts:
+        return Vector.empty()
+    ids = np.concatenate([v.ids for v, _ in parts])
+    vals = np.concatenate([v.vals * np.float32(w) for v, w in parts])
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    summed = np.bincount(inverse, weights=vals).astype(np.float32)
+    norm = float(np.sqrt(summed @ summed))
+    return Vector(uniq, summed / norm if norm > 0 else summed)
 
 
 # --- training ------------------------------------------------------------------------------------

@@ -107,14 +107,50 @@ def expand_macros(pattern: str, macros: dict[str, str]) -> str:
     return pattern
 
 
+def _top_level_alternatives(pattern: str) -> list[str]:
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":  # skip a character class: "]" right after "[" or "[^" is a literal
+            i += 2 if pattern.startswith("[^", i) else 1
+            i += 1 if pattern.startswith("]", i) else 0
+            while pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _word_start_first(parts: list[str]) -> str:
+    r"""``\bA|\bB|C`` -> ``\b(?:A|B)|C``: the same matches, found faster by Python's engine."""
+    starting = [p[2:] for p in parts if p.startswith("\\b")]
+    other = [p for p in parts if not p.startswith("\\b")]
+    if len(starting) < 2:
+        return "|".join(parts)
+    return "|".join([f"\\b(?:{'|'.join(starting)})", *other])
+
+
 def compile_patterns(patterns: Iterable[str], macros: dict[str, str], where: str) -> re.Pattern[str] | None:
     """One regular expression for a list of lexicon patterns (folded like the text)."""
     sources = [str(p) for p in patterns or []]
-    parts = [f"(?:{fold_pattern(expand_macros(p, macros))})" for p in sources]
+    folded = [fold_pattern(expand_macros(p, macros)) for p in sources]
+    parts = [f"(?:{p})" for p in folded]
     if not parts:
         return None
     try:
-        return re.compile("|".join(parts))
+        re.compile("|".join(parts))
+        alternatives = [a for p in folded for a in _top_level_alternatives(p)]
+        return re.compile(_word_start_first(alternatives))
     except re.error:
         for p, part in zip(sources, parts, strict=True):
             try:
@@ -270,6 +306,8 @@ class RiskRules:
         rule: Rule, current: dict[str, Hit], fired: dict[str, tuple[Rule, str]], before: set[str]
     ) -> str | None:
         if rule.none_of & current.keys() or rule.none_of & fired.keys():
+            return None
+        if not rule.groups[0] & (current.keys() | fired.keys() | before):
             return None
         options: list[list[tuple[str, bool]]] = []
         for group in rule.groups:
