@@ -44,6 +44,7 @@ import numpy as np
 from bot.domain import Category, Risk
 from bot.triage.audience import markers
 from bot.triage.corpus import COUNSELLOR, Example, corpus_files, file_digest, load_corpus, load_extra
+from bot.triage.corpus import test_split as _test_split
 from bot.triage.corpus import train_split as _train_split
 from bot.triage.normalize import Normalized, normalize
 from bot.triage.resources import CORPUS_DIR, TRIAGE_CONTENT_DIR, load_yaml
@@ -265,6 +266,7 @@ class TrainConfig:
     imminent_recall: float = 0.9  # share of imminent training messages (out of fold) to reach imminent
     elevated_recall: float = 0.9  # share of elevated-or-worse training messages to reach elevated
     folds: int = 4
+    thresholds_with_rules: bool = False  # count the messages the rules escalate when choosing thresholds
     counsellor_weight: float = 4.0  # a counsellor's label counts like this many corpus messages
     max_iter: int = 200
 
@@ -351,8 +353,13 @@ def train_model(
     rules: RiskRules | None = None,
     config: TrainConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    calibration: Sequence[Example] = (),
 ) -> LinearModel:
-    """Train on the given examples (the caller makes sure no held-out line is among them)."""
+    """Train on the given examples (the caller makes sure no held-out line is among them).
+
+    ``calibration``: labelled messages never trained on (the held-out split) on which the risk
+    thresholds are chosen; without enough of them, out-of-fold scores of the training split are used.
+    """
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
@@ -396,7 +403,11 @@ def train_model(
         level_w.append(coef)
         level_b.append(bias)
     say(f"triage training: risk heads and out-of-fold scores ({time.perf_counter() - t0:.1f}s)")
-    rule_rank = np.array([r.rank for r in rule_levels])
+    # The rules are written while looking at training messages, so they cover the training split
+    # better than new messages: by default the thresholds are chosen for the model alone.
+    rule_rank = (
+        np.array([r.rank for r in rule_levels]) if config.thresholds_with_rules else np.zeros(len(rank))
+    )
     escalate = oof["urgent"] ** 0.75 * oof["elevated"] ** 0.25  # as Prediction.escalate
     thresholds = {
         "elevated": _threshold_for_recall(oof["elevated"], rank >= 1, config.elevated_recall, rule_rank >= 1),
@@ -415,7 +426,7 @@ def train_model(
         )
     say(
         f"triage training: escalation threshold {thresholds['urgent']:.3f} for {config.escalate_recall:.1%} "
-        f"out-of-fold recall with the rules; it flags {flagged[none].mean():.1%} of the 'none' and "
+        f"out-of-fold recall; it flags {flagged[none].mean():.1%} of the 'none' and "
         f"{flagged[rank == 1].mean():.1%} of the 'elevated' training messages"
     )
 
@@ -446,10 +457,56 @@ def train_model(
             "counsellor_examples": int(sum(e.batch == COUNSELLOR for e in examples)),
             "train_seconds": round(time.perf_counter() - t0, 1),
             "version": MODEL_VERSION,
+            "thresholds_from": "out-of-fold training scores",
         },
     )
+    if sum(e.risk.escalates for e in calibration) >= _MIN_CALIBRATION:
+        _calibrate(model, calibration, rules, config, say)
     say(f"triage training: done in {time.perf_counter() - t0:.1f}s")
     return model
+
+
+_MIN_CALIBRATION = 30  # escalating held-out messages needed to choose the thresholds on them
+
+
+def _calibrate(
+    model: LinearModel,
+    examples: Sequence[Example],
+    rules: RiskRules,
+    config: TrainConfig,
+    say: Callable[[str], None],
+) -> None:
+    """Choose the thresholds on messages never trained on, with the rules counted.
+
+    Out-of-fold scores of the training split are optimistic once the lexicon has been written while
+    reading those messages (the concept features know them), so the thresholds that matter for
+    safety are set where the model meets messages it has not seen.
+    """
+    scores, levels, rule_rank = [], [], []
+    for ex in examples:
+        norm = normalize(ex.text)
+        a = rules.assess(norm.folded)
+        p = model.predict_features(message_features(norm, rules, a))
+        scores.append((p.escalate, p.at_least["imminent"], p.at_least["elevated"]))
+        levels.append(ex.risk.rank)
+        rule_rank.append(a.level.rank)
+    esc, imm, ele = (np.array(col) for col in zip(*scores, strict=True))
+    rank, covered = np.array(levels), np.array(rule_rank)
+    t = model.thresholds
+    t["urgent"] = _threshold_for_recall(esc, rank >= 2, config.escalate_recall, covered >= 2)
+    t["context"] = max(
+        t["urgent"], _threshold_for_recall(esc, rank >= 2, config.context_recall, covered >= 2)
+    )
+    t["imminent"] = _threshold_for_recall(imm, rank >= 3, config.imminent_recall, covered >= 3)
+    t["elevated"] = _threshold_for_recall(ele, rank >= 1, config.elevated_recall, covered >= 1)
+    flagged = (esc >= t["urgent"]) | (covered >= 2)
+    model.meta["thresholds_from"] = f"held-out ({len(examples)} messages)"
+    say(
+        f"triage training: thresholds chosen on {len(examples)} held-out messages: escalation "
+        f"{t['urgent']:.3f} ({flagged[rank >= 2].mean():.1%} of urgent+imminent, "
+        f"{flagged[rank == 0].mean():.1%} of 'none' escalated), context {t['context']:.3f}, "
+        f"imminent {t['imminent']:.3f}, elevated {t['elevated']:.3f}"
+    )
 
 
 # --- cache ---------------------------------------------------------------------------------------
@@ -499,7 +556,7 @@ def load_or_train(
     examples = training_examples(corpus_dir, extra)
     if not examples:
         raise RuntimeError(f"no training examples in {corpus_dir}")
-    model = train_model(examples)
+    model = train_model(examples, calibration=_test_split(load_corpus(corpus_dir)))
     model.meta["key"] = key
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".triage-model-", suffix=".tmp", dir=cache_dir)
