@@ -256,7 +256,7 @@ def combine(vectors: Sequence[tuple[Vector, float]]) -> Vector:
 class TrainConfig:
     """The ``training`` section of bot/content/triage/triage.yaml."""
 
-    c_category: float = 10.0
+    c_category: float = 1.0  # a linear SVM
     c_risk: float = 12.0
     c_topics: float = 4.0
     min_df: int = 2
@@ -301,6 +301,33 @@ def _fit_binary(x, y: np.ndarray, w: np.ndarray, c: float, max_iter: int):
     clf = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", max_iter=max_iter)
     clf.fit(x, y, sample_weight=w)
     return clf
+
+
+_CATEGORY_SCALE = 3.0  # the linear SVM's margins, scaled so that their softmax reads like a probability
+
+
+def _category_head(
+    x, y: np.ndarray, weights: np.ndarray, config: TrainConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """A linear SVM over the categories (one against the rest), exported as softmax logits."""
+    from sklearn.svm import LinearSVC
+
+    cat_w = np.zeros((len(CATEGORIES), x.shape[1]), dtype=np.float32)
+    cat_b = np.full(len(CATEGORIES), -30.0, dtype=np.float32)  # a category absent from training
+    classes = np.unique(y)
+    if len(classes) == 1:
+        cat_b[classes[0]] = 0.0
+        return cat_w, cat_b
+    svm = LinearSVC(C=config.c_category, class_weight="balanced")
+    svm.fit(x, y, sample_weight=weights)
+    coef, intercept = svm.coef_, svm.intercept_
+    if len(svm.classes_) == 2:  # one margin: + for the second class, - for the first
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    for row, cls in enumerate(svm.classes_):
+        cat_w[cls] = coef[row] * _CATEGORY_SCALE
+        cat_b[cls] = intercept[row] * _CATEGORY_SCALE
+    return cat_w, cat_b
 
 
 def _binary_head(x, y: np.ndarray, weights: np.ndarray, config: TrainConfig):
@@ -362,7 +389,6 @@ def train_model(
     """
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.feature_extraction.text import TfidfTransformer
-    from sklearn.linear_model import LogisticRegression
 
     say = progress or log.info
     rules = rules or load_rules()
@@ -386,13 +412,7 @@ def train_model(
     rank = np.array([e.risk.rank for e in examples])
     y_cat = np.array([CATEGORIES.index(e.category.value) for e in examples])
 
-    cat = LogisticRegression(C=config.c_category, max_iter=config.max_iter, class_weight="balanced")
-    cat.fit(x, y_cat, sample_weight=weights)
-    cat_w = np.zeros((len(CATEGORIES), x.shape[1]), dtype=np.float32)
-    cat_b = np.full(len(CATEGORIES), -30.0, dtype=np.float32)  # a category absent from training
-    for row, cls in enumerate(cat.classes_):
-        cat_w[cls] = cat.coef_[row]
-        cat_b[cls] = cat.intercept_[row]
+    cat_w, cat_b = _category_head(x, y_cat, weights, config)
     say(f"triage training: category head ({time.perf_counter() - t0:.1f}s)")
 
     # Ordinal risk heads, and their out-of-fold scores on the training split for the thresholds.
