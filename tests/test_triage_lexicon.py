@@ -87,3 +87,30 @@ def test_patterns_are_written_in_plain_spelling():
     """The compiler folds patterns; a hand-folded "gh" written as "qx" would never match."""
     text = (TRIAGE_CONTENT_DIR / "risk_rules.yaml").read_text(encoding="utf-8")
     assert not re.search(r"[a-z]qx", text)
+
+
+def test_the_word_start_pre_check_never_changes_a_result():
+    """The cheap pre-check skips a pattern only when no word can begin a match."""
+    import json
+    from pathlib import Path
+
+    rules = load_rules()
+    assert sum(c.prefixes is not None for c in rules.concepts) >= len(rules.concepts) // 3
+    data = Path(__file__).resolve().parent / "data"
+    texts = [
+        json.loads(line).get("text", "")
+        for path in sorted(data.glob("triage_*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    for text in texts:
+        folded = normalize(text).folded
+        unfiltered = {c.code for c in rules.concepts if c.regex.search(folded)}
+        assert {c.code for c in rules.concepts if c.code in rules.scan(folded)} <= unfiltered
+        starts = {w[:2] for w in folded.split()}
+        prefiltered = {
+            c.code
+            for c in rules.concepts
+            if (c.prefixes is None or not c.prefixes.isdisjoint(starts)) and c.regex.search(folded)
+        }
+        assert prefiltered == unfiltered, text

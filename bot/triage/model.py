@@ -105,7 +105,10 @@ _SAD = frozenset("😭😢😞😔💔🥺😥😩😫🖤😿")
 
 
 def message_features(
-    norm: Normalized, rules: RiskRules, assessment: RiskAssessment | None = None
+    norm: Normalized,
+    rules: RiskRules,
+    assessment: RiskAssessment | None = None,
+    who: Iterable[str] | None = None,
 ) -> Counter[str]:
     """Features of one normalised message: n-grams, its lexicon concepts and rules, topic keywords,
     and a few signs the folded text loses (a question mark, laughing or crying emoji, digits, the
@@ -129,8 +132,8 @@ def message_features(
         feats["s:digits"] += 1
     n = len(norm.tokens)
     feats["s:len" + ("1" if n <= 2 else "2" if n <= 5 else "3" if n <= 12 else "4")] += 1
-    for who in markers().found(folded):
-        feats["a:" + who] += 1
+    for marker in markers().found(folded) if who is None else who:
+        feats["a:" + marker] += 1
     return feats
 
 

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from bot.domain import Risk, Signal
 from bot.triage.normalize import fold_pattern
+from bot.triage.prefilter import word_beginnings, word_start_prefixes
 from bot.triage.resources import load_yaml
 
 _MACRO_RE = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
@@ -47,6 +48,7 @@ class Concept:
     regex: re.Pattern[str]
     unless: re.Pattern[str] | None
     remember: bool  # carried over to later messages of the conversation
+    prefixes: frozenset[str] | None = None  # the word beginnings every match starts with, if known
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,7 @@ class RiskRules:
                     regex=rx,
                     unless=compile_patterns(entry.get("unless") or [], macros, f"{code} unless"),
                     remember=bool(entry.get("remember", False)),
+                    prefixes=word_start_prefixes(rx),
                 )
             )
         concept_codes = [c.code for c in self.concepts]
@@ -255,7 +258,10 @@ class RiskRules:
     def scan(self, folded: str) -> dict[str, Hit]:
         """The concepts found in a folded message, with the first piece of evidence of each."""
         found: dict[str, Hit] = {}
+        starts = word_beginnings(folded.split())
         for c in self.concepts:
+            if c.prefixes is not None and c.prefixes.isdisjoint(starts):
+                continue  # no word of the message begins the way a match must
             m = c.regex.search(folded)
             if m is None:
                 continue

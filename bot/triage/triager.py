@@ -86,6 +86,7 @@ class _Seen:
     words: int
     concepts: frozenset[str]
     vector: Vector
+    who: frozenset[str]  # audience markers found: adult / child / third / first
 
 
 class Triager:
@@ -119,7 +120,7 @@ class Triager:
         p_ctx = self._in_context(seen, earlier) if earlier else None
         risk, signals = self._risk(assessment, p_alone, p_ctx, seen.words)
         p = p_ctx or p_alone
-        audience = self._audience(norm)
+        audience = self._audience(seen.who)
         category, confidence = self._category(assessment, p)
         topics = self._topics(assessment, p, category, risk, audience)
         return TriageResult(
@@ -129,7 +130,7 @@ class Triager:
             topics=tuple(topics),
             signals=tuple(signals),
             confidence=round(confidence, 3),
-            third_person=self._third_person(norm, risk),
+            third_person=self._third_person(norm, seen.who, risk),
             audience_hint=audience,
         )
 
@@ -151,11 +152,13 @@ class Triager:
             self._seen.move_to_end(text)
             return found
         words = sum(1 for tok in norm.tokens if any(ch.isalpha() for ch in tok))
+        who = frozenset(self.markers.found(norm.folded))
         seen = _Seen(
             folded=norm.folded,
             words=words,
             concepts=frozenset(a.concepts),
-            vector=self.model.vector(message_features(norm, self.rules, a)),
+            vector=self.model.vector(message_features(norm, self.rules, a, who)),
+            who=who,
         )
         self._seen[text] = seen
         if len(self._seen) > _HISTORY_CACHE:
@@ -275,22 +278,20 @@ class Triager:
 
     # -- who -------------------------------------------------------------------------------------
 
-    def _audience(self, norm: Normalized) -> Audience:
-        m = self.markers
-        if m.adult.search(norm.folded):
+    @staticmethod
+    def _audience(who: frozenset[str]) -> Audience:
+        if "adult" in who:
             return Audience.ADULT
-        if m.child.search(norm.folded):
+        if "child" in who:
             return Audience.CHILD
         return Audience.UNKNOWN
 
-    def _third_person(self, norm: Normalized, risk: Risk) -> bool:
-        if risk == Risk.NONE:
-            return False
-        m = self.markers
-        if not m.third.search(norm.folded):
+    @staticmethod
+    def _third_person(norm: Normalized, who: frozenset[str], risk: Risk) -> bool:
+        if risk == Risk.NONE or "third" not in who:
             return False
         # "my friend says she wants to kill herself": a reflexive about someone else settles it
-        return not m.first.search(norm.folded) or bool(_OTHER_SELF.search(norm.folded))
+        return "first" not in who or bool(_OTHER_SELF.search(norm.folded))
 
 
 def load_triager(cache_dir: Path | None = None, extra: Path | None = None) -> Triager:
