@@ -79,6 +79,12 @@ def run_eval(
         return held_out_reports(triager)
 
     before = load_triager(cache_dir)
+    meta = before.model.meta
+    out.write(
+        f"Model {meta.get('version', '?')}: {meta.get('examples', '?')} training messages; risk thresholds "
+        f"chosen on {meta.get('thresholds_from', '?')} "
+        f"(escalation {before.model.thresholds['urgent']:.3f})\n\n"
+    )
     first = reports(before)
     for rep in first:
         out.write(format_report(rep, show_misses=show_misses and extra is None) + "\n\n")
