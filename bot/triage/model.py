@@ -222,10 +222,18 @@ class LinearModel:
     def predict_features(self, feats: Counter[str]) -> Prediction:
         return self.predict_vector(self.vector(feats))
 
-    def level(self, p: Prediction, in_context: bool = False) -> Risk:
-        """The risk level the model gives (``in_context``: for a window of the conversation, where the
-        stricter "context" threshold applies)."""
-        threshold = self.thresholds["context" if in_context else "urgent"]
+    def level(self, p: Prediction, in_context: bool = False, words: int | None = None) -> Risk:
+        """The risk level the model gives.
+
+        ``in_context``: for a window of the conversation, where the stricter "context" threshold
+        applies.  ``words``: the length of a message read alone; a single word is never escalated by
+        the model.
+        """
+        threshold = self.thresholds["urgent"]
+        if in_context:
+            threshold = self.thresholds["context"]
+        elif words is not None and words < self.meta.get("min_words", 2):
+            threshold = math.inf
         if p.escalate >= threshold:
             return Risk.IMMINENT if p.at_least["imminent"] >= self.thresholds["imminent"] else Risk.URGENT
         if p.at_least["elevated"] >= self.thresholds["elevated"]:
@@ -269,6 +277,7 @@ class TrainConfig:
     imminent_recall: float = 0.9  # share of imminent training messages (out of fold) to reach imminent
     elevated_recall: float = 0.9  # share of elevated-or-worse training messages to reach elevated
     folds: int = 4
+    min_words: int = 2  # a shorter message is never escalated by the model on its own
     thresholds_with_rules: bool = False  # count the messages the rules escalate when choosing thresholds
     counsellor_weight: float = 4.0  # a counsellor's label counts like this many corpus messages
     max_iter: int = 200
@@ -481,6 +490,7 @@ def train_model(
             "train_seconds": round(time.perf_counter() - t0, 1),
             "version": MODEL_VERSION,
             "thresholds_from": "out-of-fold training scores",
+            "min_words": config.min_words,
         },
     )
     if sum(e.risk.escalates for e in calibration) >= _MIN_CALIBRATION:
@@ -505,7 +515,7 @@ def _calibrate(
     reading those messages (the concept features know them), so the thresholds that matter for
     safety are set where the model meets messages it has not seen.
     """
-    scores, levels, rule_rank = [], [], []
+    scores, levels, rule_rank, lengths = [], [], [], []
     for ex in examples:
         norm = normalize(ex.text)
         a = rules.assess(norm.folded)
@@ -513,16 +523,17 @@ def _calibrate(
         scores.append((p.escalate, p.at_least["imminent"], p.at_least["elevated"]))
         levels.append(ex.risk.rank)
         rule_rank.append(a.level.rank)
+        lengths.append(sum(1 for tok in norm.tokens if any(ch.isalpha() for ch in tok)))
     esc, imm, ele = (np.array(col) for col in zip(*scores, strict=True))
-    rank, covered = np.array(levels), np.array(rule_rank)
+    rank, covered, words = np.array(levels), np.array(rule_rank), np.array(lengths)
+    esc = np.where(words < config.min_words, -1.0, esc)  # never escalated by the model alone
     t = model.thresholds
     t["urgent"] = _threshold_for_recall(esc, rank >= 2, config.escalate_recall, covered >= 2)
-    t["context"] = max(
-        t["urgent"], _threshold_for_recall(esc, rank >= 2, config.context_recall, covered >= 2)
-    )
+    context = _threshold_for_recall(esc, rank >= 2, config.context_recall, covered >= 2)
+    t["context"] = max(t["urgent"], context)  # the conversation window escalates at a stricter one
     t["imminent"] = _threshold_for_recall(imm, rank >= 3, config.imminent_recall, covered >= 3)
     t["elevated"] = _threshold_for_recall(ele, rank >= 1, config.elevated_recall, covered >= 1)
-    flagged = (esc >= t["urgent"]) | (covered >= 2)
+    flagged = (covered >= 2) | (esc >= t["urgent"])
     model.meta["thresholds_from"] = f"held-out ({len(examples)} messages)"
     say(
         f"triage training: thresholds chosen on {len(examples)} held-out messages: escalation "

@@ -48,8 +48,6 @@ _OTHER_SELF = re.compile(r"\b(?:xerself|ximself|themselves|ozunu|ozune|kendini|k
 class TriageSettings:
     """Settings of the decision (the ``decision`` section of bot/content/triage/triage.yaml)."""
 
-    min_words_alone: int = 2  # a shorter message (one word, an emoji) is not escalated by the model alone
-    follow_up_words: int = 5  # in a conversation, a message this short is read only in its context
     window: int = 6  # earlier messages read with the current one
     decay: float = 0.6  # weight of the previous message; the one before it decay**2 ...
     full_weight_words: int = 8  # a message this long weighs fully against the window
@@ -187,12 +185,10 @@ class Triager:
     ) -> tuple[Risk, list[Signal]]:
         signals = list(a.signals)
         level = a.level
-        short_follow_up = p_ctx is not None and words < self.settings.follow_up_words
-        if words >= self.settings.min_words_alone and not short_follow_up:
-            model_level = self.model.level(p)
-            if model_level.rank > level.rank:
-                level = model_level
-                signals.append(self._model_signal(MODEL_SIGNAL, model_level, p))
+        model_level = self.model.level(p, words=words)  # the same with or without history
+        if model_level.rank > level.rank:
+            level = model_level
+            signals.append(self._model_signal(MODEL_SIGNAL, model_level, p))
         if p_ctx is not None:
             ctx_level = self.model.level(p_ctx, in_context=True)
             if ctx_level.rank > level.rank:
