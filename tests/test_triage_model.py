@@ -157,3 +157,23 @@ def test_the_real_model_and_its_thresholds(triager):
 def test_degenerate_messages_do_not_break_triage(triager, text):
     result = triager.analyze(text)
     assert result.category in Category and not result.escalate
+
+
+def test_the_fast_vector_equals_the_training_features(triager):
+    """Analysis builds the vector from cached per-word features; it must equal the training path."""
+    from bot.triage.model import message_features, symbolic_features
+
+    rows = [
+        json.loads(line)
+        for line in (Path(__file__).parent / "data" / "triage_audit.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ]
+    for text in [r["text"] for r in rows] + ["", "😀", "1234", "a a a a"]:
+        norm = normalize(text)
+        a = triager.rules.assess(norm.folded)
+        slow = triager.model.vector(message_features(norm, triager.rules, a))
+        fast = triager.model.message_vector(norm.folded, symbolic_features(norm, a))
+        assert dict(zip(slow.ids.tolist(), slow.vals.tolist(), strict=True)) == pytest.approx(
+            dict(zip(fast.ids.tolist(), fast.vals.tolist(), strict=True))
+        ), text

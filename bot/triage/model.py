@@ -55,7 +55,7 @@ from bot.triage.topics import load_topic_keywords
 log = logging.getLogger(__name__)
 
 # Bump when the features, the training or the exported format change (part of the cache key).
-MODEL_VERSION = "triage-model-6"
+MODEL_VERSION = "triage-model-7"
 
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 RISKS: tuple[str, ...] = tuple(r.value for r in Risk)
@@ -64,6 +64,7 @@ LEVELS: tuple[str, ...] = ("elevated", "urgent", "imminent")  # ordinal heads: P
 _NGRAM_MIN, _NGRAM_MAX = 2, 5
 _MAX_WORD_FOR_NGRAMS = 20
 _SYMBOLIC_WEIGHT = 3  # a concept or rule weighs like three occurrences of a word
+_WORD_CACHE = 50_000
 
 
 # --- features ------------------------------------------------------------------------------------
@@ -113,27 +114,40 @@ def message_features(
     """Features of one normalised message: n-grams, its lexicon concepts and rules, topic keywords,
     and a few signs the folded text loses (a question mark, laughing or crying emoji, digits, the
     length, who seems to write)."""
-    folded = norm.folded
     if assessment is None:
-        assessment = rules.assess(folded)
-    feats = extract_features(folded, assessment.concepts, (s.code for s in assessment.signals))
+        assessment = rules.assess(norm.folded)
+    feats = extract_features(norm.folded)
+    feats.update(symbolic_features(norm, assessment, who))
+    return feats
+
+
+def symbolic_features(
+    norm: Normalized, assessment: RiskAssessment, who: Iterable[str] | None = None
+) -> dict[str, int]:
+    """The features that are not n-grams: concepts, rules, topic keywords and a few signs."""
+    folded = norm.folded
+    feats: dict[str, int] = {}
+    for code in assessment.concepts:
+        feats["c:" + code] = _SYMBOLIC_WEIGHT
+    for signal in assessment.signals:
+        feats["r:" + signal.code] = _SYMBOLIC_WEIGHT
     for topic in load_topic_keywords().hits(folded):
-        feats["t:" + topic] += _SYMBOLIC_WEIGHT
+        feats["t:" + topic] = _SYMBOLIC_WEIGHT
     raw = norm.raw
     if "?" in raw:
-        feats["s:question"] += 1
+        feats["s:question"] = 1
     if "!" in raw:
-        feats["s:exclaim"] += 1
+        feats["s:exclaim"] = 1
     if any(ch in _LAUGH for ch in norm.emoji):
-        feats["s:laugh"] += 1
+        feats["s:laugh"] = 1
     if any(ch in _SAD for ch in norm.emoji):
-        feats["s:sad"] += 1
+        feats["s:sad"] = 1
     if any(ch.isdigit() for ch in raw):
-        feats["s:digits"] += 1
+        feats["s:digits"] = 1
     n = len(norm.tokens)
-    feats["s:len" + ("1" if n <= 2 else "2" if n <= 5 else "3" if n <= 12 else "4")] += 1
+    feats["s:len" + ("1" if n <= 2 else "2" if n <= 5 else "3" if n <= 12 else "4")] = 1
     for marker in markers().found(folded) if who is None else who:
-        feats["a:" + marker] += 1
+        feats["a:" + marker] = 1
     return feats
 
 
@@ -192,6 +206,48 @@ class LinearModel:
     topics: tuple[str, ...]
     thresholds: dict[str, float]  # "elevated" / "urgent" / "imminent"
     meta: dict = field(default_factory=dict)
+    _word_ids: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_word_ids"] = {}  # a cache, not part of the model
+        return state
+
+    def message_vector(self, folded: str, symbolic: dict[str, int]) -> Vector:
+        """The same vector as ``vector(message_features(...))``, faster: the n-gram and word features
+        of each word are looked up once and cached."""
+        vocab, cache = self.vocab, self._word_ids
+        words = folded.split()
+        ids: list[int] = []
+        for w in words:
+            found = cache.get(w)
+            if found is None:
+                grams = ("w:" + stem(w), *_word_ngrams(w))
+                found = tuple(j for g in grams if (j := vocab.get(g)) is not None)
+                if len(cache) < _WORD_CACHE:
+                    cache[w] = found
+            ids.extend(found)
+        stems = [stem(w) for w in words]
+        for a, b in itertools.pairwise(stems):
+            j = vocab.get("b:" + a + "_" + b)
+            if j is not None:
+                ids.append(j)
+        extra = [(j, c) for f, c in symbolic.items() if (j := vocab.get(f)) is not None]
+        if not ids and not extra:
+            return Vector.empty()
+        uniq, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
+        if extra:
+            uniq = np.concatenate(
+                [uniq, np.fromiter((j for j, _ in extra), dtype=np.int64, count=len(extra))]
+            )
+            counts = np.concatenate(
+                [counts, np.fromiter((c for _, c in extra), dtype=np.int64, count=len(extra))]
+            )
+            uniq, inverse = np.unique(uniq, return_inverse=True)
+            counts = np.bincount(inverse, weights=counts)
+        vals = (1.0 + np.log(counts.astype(np.float32))) * self.idf[uniq]
+        norm = float(np.sqrt(vals @ vals))
+        return Vector(uniq, (vals / norm if norm > 0 else vals).astype(np.float32))
 
     def vector(self, feats: Counter[str]) -> Vector:
         """The l2-normalised TF-IDF vector (sublinear tf) of the known features."""

@@ -1,7 +1,8 @@
 """A cheap, exact pre-check for the lexicon's regular expressions.
 
 Most concept and topic patterns can only match at the start of a word (every alternative begins with
-``\\b`` and a letter) and begin with one of a few known pairs of letters ("xe" for "həb", "ta" for
+``\\b`` and a letter or digit, or is an emoji, which the folded text keeps as a word of its own) and
+begin with one of a few known pairs of letters ("xe" for "həb", "ta" for
 "таблетки" ...).  :func:`word_start_prefixes` works these pairs out from the compiled pattern; a
 message none of whose words begins with one of them cannot match, and the regular expression is not
 run at all.  When the pairs cannot be worked out (a wildcard, a large character class, an emoji
@@ -23,7 +24,7 @@ except ImportError:  # pragma: no cover - older Pythons
 
 _N = 2  # letters of the prefix
 _MAX_PREFIXES = 400
-_MAX_CLASS = 8
+_MAX_CLASS = 10
 
 
 class _Unknown(Exception):
@@ -37,6 +38,8 @@ def _class_chars(items) -> list[str]:
             chars.append(chr(av))
         elif op is _c.RANGE and av[1] - av[0] < _MAX_CLASS:
             chars.extend(chr(x) for x in range(av[0], av[1] + 1))
+        elif op is _c.CATEGORY and av is _c.CATEGORY_DIGIT:
+            chars.extend("0123456789")
         else:
             raise _Unknown
     if len(chars) > _MAX_CLASS:
@@ -66,6 +69,8 @@ def _extend(items: list, partial: set[str]) -> set[str]:
             continue  # zero width: checked by the real pattern
         elif op is _c.IN:
             chars = _class_chars(av)
+        elif op is _c.CATEGORY and av is _c.CATEGORY_DIGIT:
+            chars = list("0123456789")
             current = {p + ch for p in current for ch in chars}
         elif op is _c.BRANCH:
             current = set().union(*(_extend(list(branch), current) for branch in av[1]))
@@ -107,10 +112,14 @@ def word_start_prefixes(rx: re.Pattern[str]) -> frozenset[str] | None:
             # strip plain groups around the alternative: (?:\b...)
             while len(alt) == 1 and alt[0][0] is _c.SUBPATTERN:
                 alt = list(alt[0][1][-1])
+            if alt and alt[0][0] is _c.LITERAL and _is_symbol(chr(alt[0][1])):
+                # an emoji: the folded text keeps emoji as tokens of their own
+                prefixes.add(chr(alt[0][1]))
+                continue
             if not alt or alt[0] != (_c.AT, _c.AT_BOUNDARY):
                 return None
             found = _extend(alt[1:], {""})
-            if not found or not all(p.isalpha() for p in found):
+            if not found or not all(p.isalnum() for p in found):
                 return None
             prefixes |= found
         return frozenset(prefixes) if len(prefixes) <= _MAX_PREFIXES else None
@@ -118,6 +127,16 @@ def word_start_prefixes(rx: re.Pattern[str]) -> frozenset[str] | None:
         return None
 
 
+def _is_symbol(ch: str) -> bool:
+    return not ch.isalnum() and not ch.isspace() and ch != "_"
+
+
 def word_beginnings(words: Iterable[str]) -> frozenset[str]:
-    """The first two letters of each word of a folded message."""
-    return frozenset(w[:_N] for w in words if len(w) >= _N)
+    """The first two characters of each word of a folded message, and its emoji."""
+    out: set[str] = set()
+    for w in words:
+        if len(w) >= _N:
+            out.add(w[:_N])
+        if w and _is_symbol(w[0]):
+            out.add(w[0])
+    return frozenset(out)

@@ -32,7 +32,7 @@ from pathlib import Path
 from bot.domain import Audience, Category, Risk, Signal, TriageResult
 from bot.triage.audience import markers
 from bot.triage.language import detect_language
-from bot.triage.model import LinearModel, Prediction, Vector, combine, load_or_train, message_features
+from bot.triage.model import LinearModel, Prediction, Vector, combine, load_or_train, symbolic_features
 from bot.triage.normalize import Normalized, normalize
 from bot.triage.resources import load_taxonomy, load_yaml, topic_categories
 from bot.triage.risk import LANGS, RiskAssessment, RiskRules, load_rules
@@ -155,7 +155,7 @@ class Triager:
             folded=norm.folded,
             words=words,
             concepts=frozenset(a.concepts),
-            vector=self.model.vector(message_features(norm, self.rules, a, who)),
+            vector=self.model.message_vector(norm.folded, symbolic_features(norm, a, who)),
             who=who,
         )
         self._seen[text] = seen
