@@ -106,7 +106,7 @@ def test_the_word_start_pre_check_never_changes_a_result():
     for text in texts:
         folded = normalize(text).folded
         unfiltered = {c.code for c in rules.concepts if c.regex.search(folded)}
-        assert {c.code for c in rules.concepts if c.code in rules.scan(folded)} <= unfiltered
+        assert set(rules.scan(folded)) <= unfiltered
         starts = {w[:2] for w in folded.split()}
         prefiltered = {
             c.code
