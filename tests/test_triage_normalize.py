@@ -42,13 +42,30 @@ def test_spelling_variants_fold_to_the_same_form(variants):
     assert len(folded) == 1, folded
 
 
-def test_azerbaijani_cyrillic_is_transliterated_but_russian_is_kept():
+def test_azerbaijani_cyrillic_is_transliterated_and_russian_folds_like_russian_in_latin_letters():
     az = normalize("Мән өлмәк истәјирәм")
     assert az.az_cyrillic
     assert az.folded.strip() == "men olmek isteyirem"
     ru = normalize("Я хочу умереть")
     assert not ru.az_cyrillic
-    assert "умереть" in ru.folded
+    assert "хочу" in ru.lower  # the language detector still sees Cyrillic
+    assert (
+        ru.folded
+        == normalize("ya hochu umeret").folded
+        == normalize("Ja xochu umeret'").folded.replace(" ja ", " ya ")
+    )
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("не хочу жить", "ne xochu jit", "ne hochu zhit", "ne xocu jit"),
+        ("убью себя", "ubyu sebya", "ub'yu sebya"),
+        ("мне плохо", "mne ploho", "mne ploxo"),
+    ],
+)
+def test_russian_in_latin_letters_folds_like_cyrillic(variants):
+    assert len({fold(v) for v in variants}) == 1
 
 
 def test_azerbaijani_typed_on_a_russian_keyboard_is_recognised():

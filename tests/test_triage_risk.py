@@ -1,5 +1,6 @@
-"""Risk behaviour of the triager: explanations, third person, accumulation, negation, figurative
-speech, emoji, audience; the model's second opinion never removes a rule's alarm.
+"""Risk behaviour of the triager: explanations and their labels, third person and audience, topics
+that agree with the risk, medical emergencies, conversation context, and the rule that neither the
+rules nor the history ever lower a level.
 
 All messages here are written for the tests (not taken from the corpus).
 """
@@ -9,30 +10,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.domain import Audience, Category, Risk, Signal
-from bot.triage.model import LinearModel
+from bot.domain import Audience, Category, Risk
+from bot.triage import signal_label
+from bot.triage.model import LEVELS, LinearModel
 from bot.triage.risk import load_rules
-from bot.triage.triager import Triager
+from bot.triage.triager import CONTEXT_SIGNAL, MODEL_SIGNAL, Triager
 
 
 def codes(result) -> set[str]:
     return {s.code for s in result.signals}
 
 
-# --- explanations -------------------------------------------------------------------------------
+# --- explanations and labels ---------------------------------------------------------------------
 
 
 def test_signals_explain_the_alarm_in_counsellor_words(triager):
     result = triager.analyze("ölmək istəyirəm, anamın həblərini yığmışam")
     assert result.risk == Risk.IMMINENT
     top = result.signals[0]
-    assert top.level == Risk.IMMINENT
-    assert top.label and " " in top.label  # a phrase, not a code
-    assert top.evidence  # the matched fragment
-    assert "suicide" in result.topics
-    assert result.category == Category.PSYCHOLOGICAL
-    labels = " ".join(s.label for s in result.signals)
-    assert "pills" in labels or "means" in labels
+    assert top.level == Risk.IMMINENT and top.code == "suicide_plan"
+    assert " " in top.label and top.evidence  # a phrase, and the words that fired it
+    assert result.topics[0] == "suicide" and result.category == Category.PSYCHOLOGICAL
 
 
 def test_as_dict_has_the_cli_schema(triager):
@@ -42,10 +40,17 @@ def test_as_dict_has_the_cli_schema(triager):
     assert {"code", "level", "label", "evidence"} <= set(data["signals"][0])
 
 
-def test_azerbaijani_labels_exist_for_every_signal(triager):
+def test_every_concept_rule_and_model_signal_has_a_label_in_three_languages():
     rules = load_rules()
-    for code in list(rules.labels):
-        assert triager.label_az(code)
+    all_codes = (
+        [c.code for c in rules.concepts] + [r.code for r in rules.rules] + [MODEL_SIGNAL, CONTEXT_SIGNAL]
+    )
+    for code in all_codes:
+        labels = {lang: signal_label(code, lang) for lang in ("az", "ru", "en")}
+        assert all(labels.values()), (code, labels)
+        assert labels["az"] != labels["en"] and labels["ru"] != labels["en"], code
+    assert signal_label("suicide_plan", "de") == signal_label("suicide_plan", "en")
+    assert signal_label("no_such_code", "az") is None
 
 
 # --- third person and audience -------------------------------------------------------------------
@@ -55,37 +60,26 @@ def test_azerbaijani_labels_exist_for_every_signal(triager):
     "text",
     [
         "bacım deyir ki özünü öldürəcək",
-        "dostum hər gün ölmək istədiyini yazır, nə edim?",
         "my friend says she wants to kill herself",
         "подруга говорит что хочет умереть",
-        "sinif yoldaşım özünü kəsir, mənə göstərdi",
     ],
 )
 def test_third_person_reports_are_escalated_and_marked(triager, text):
     result = triager.analyze(text)
-    assert result.escalate
-    assert result.third_person
+    assert result.escalate and result.third_person
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["ölmək istəyirəm", "atam məni döyür", "I want to kill myself", "я режу себя"],
-)
+@pytest.mark.parametrize("text", ["ölmək istəyirəm", "I want to kill myself", "я не хочу жить"])
 def test_first_person_is_not_third_person(triager, text):
     result = triager.analyze(text)
-    assert result.escalate
-    assert not result.third_person
+    assert result.escalate and not result.third_person
 
 
 @pytest.mark.parametrize(
     ("text", "audience"),
     [
         ("oğlum 14 yaşındadır, heç danışmır, otağından çıxmır", Audience.ADULT),
-        ("qızımın qolunda kəsik izləri gördüm", Audience.ADULT),
         ("my son is being bullied at school", Audience.ADULT),
-        ("мой сын не хочет идти в школу", Audience.ADULT),
-        ("mən müəlliməm, sinifdə bir şagird ağlayır", Audience.ADULT),
-        ("8-ci sinifdə oxuyuram, müəllim məni hamının qabağında ələ salır", Audience.CHILD),
         ("14 yaşım var, anam məni başa düşmür", Audience.CHILD),
         ("im 13 and my mom reads my messages", Audience.CHILD),
         ("salam", Audience.UNKNOWN),
@@ -95,139 +89,115 @@ def test_audience_hint(triager, text, audience):
     assert triager.analyze(text).audience_hint == audience
 
 
-# --- negation and figurative speech --------------------------------------------------------------
+# --- Russian in Latin letters ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [("ne xochu jit", "не хочу жить"), ("ubyu sebya segodnya", "убью себя сегодня")],
+)
+def test_russian_in_latin_letters_is_read_like_cyrillic(triager, latin, cyrillic):
+    a, b = triager.analyze(latin), triager.analyze(cyrillic)
+    assert a.escalate and b.escalate
+    assert {s.code for s in a.signals if s.level.escalates} == {
+        s.code for s in b.signals if s.level.escalates
+    }
+
+
+# --- topics agree with the risk -----------------------------------------------------------------
+
+
+def test_topics_agree_with_the_risk_signals(triager):
+    tonight = triager.analyze("bu gecə özümü öldürəcəm")
+    assert tonight.risk == Risk.IMMINENT and tonight.topics[0] == "suicide"
+    assert "abuse" not in tonight.topics
+    hoarded = triager.analyze("həbləri yığmışam")
+    assert "illness" not in hoarded.topics
+    teen = triager.analyze("im 15. i want to die")
+    assert teen.escalate and teen.topics[0] == "suicide" and "parenting" not in teen.topics
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "intihar etmək fikrim yoxdur, sadəcə sual verirəm",
-        "ozume zerer vermek fikrim yoxdu",
-        "heç vaxt özümü öldürmərəm, narahat olmayın",
-        "я не думаю о суициде, просто интересно",
-        "i would never kill myself, don't worry",
-        "ölmək istəmirəm, sadəcə yorulmuşam",
+        "2 yaşlı oğlum düymə batareyası udub, nə edim?",
+        "qızım huşsuzdur, yerdə uzanıb, ayılmır",
+        "у сына судороги, изо рта пена, что делать",
+        "my baby is not breathing and her lips are blue",
+        "bacımın boğazı şişib, fındıq yedi, nəfəs ala bilmir",
     ],
 )
-def test_negated_statements_do_not_escalate(triager, text):
-    assert not triager.analyze(text).escalate
+def test_medical_emergencies_are_imminent_health_and_illness(triager, text):
+    result = triager.analyze(text)
+    assert result.risk == Risk.IMMINENT, [(s.code, s.evidence) for s in result.signals]
+    assert result.category == Category.HEALTH and result.topics[0] == "illness"
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "gülməkdən öldüm 😂",
-        "bu riyaziyyat məni öldürür",
-        "ölürəm bu mahnıya",
-        "oyunda öldüm yenə",
-        "intihar haqqında inşa yazmalıyam, mənbə lazımdır",
-        "anam bilsə məni öldürər 😅 telefonu sındırdım",
-        "я умираю от смеха",
-        "this song is killing me 😭😂",
-        "died in minecraft again lol",
-    ],
-)
-def test_figurative_speech_games_and_essays_do_not_escalate(triager, text):
-    assert not triager.analyze(text).escalate
+# --- conversation context ------------------------------------------------------------------------
 
 
-# --- emoji with intent words -----------------------------------------------------------------------
+def test_facts_spread_over_messages_combine(triager):
+    question = "paracetamolun neçə dənəsi öldürücüdür?"
+    first = triager.analyze(question)
+    second = triager.analyze("evdə bütöv bir qutu var", history=(question,))
+    assert second.escalate and second.risk.rank >= first.risk.rank
+    assert any("earlier" in s.evidence for s in second.signals if s.level.escalates)
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["💊💊💊 bu gecə hər şey bitəcək", "🪢 hazırdır, hamıya əlvida", "🔪 bu axşam bitirirəm, daha bəsdir"],
-)
-def test_emoji_means_with_intent_is_imminent(triager, text):
-    assert triager.analyze(text).risk == Risk.IMMINENT
+def test_a_short_follow_up_keeps_the_topic_and_category(triager):
+    opening = "sinifdə uşaqlar məni ələ salır, ləqəb qoyurlar"
+    follow = triager.analyze("hər gün", history=(opening,))
+    assert follow.topics[:1] == ("bullying",) and follow.category == Category.PSYCHOLOGICAL
+    assert not follow.escalate
 
 
-def test_knife_emoji_in_an_ordinary_message_is_not_an_alarm(triager):
-    assert not triager.analyze("🔪🍉 qarpız kəsirəm, gəlin yeyək").escalate
-    assert not triager.analyze("💊 vitaminlərimi içdim, indi məktəbə gedirəm").escalate
+def test_history_never_lowers_the_risk(triager):
+    crisis = "bu gecə hamı yatandan sonra bütün həbləri içəcəm"
+    alone = triager.analyze(crisis)
+    with_history = triager.analyze(crisis, history=("salam", "vebinar nə vaxtdır?", "linki göndərin"))
+    assert alone.risk == Risk.IMMINENT and with_history.risk == Risk.IMMINENT
 
 
-# --- accumulation across a conversation -------------------------------------------------------------
+def test_prior_signals_of_the_case_still_combine(triager):
+    first = triager.analyze("ölmək istəyirəm")
+    second = triager.analyze("həbləri yığmışam", prior=first.signals)  # no history passed
+    assert second.risk == Risk.IMMINENT
 
 
-def _conversation(triager, messages):
-    prior: list[Signal] = []
-    results = []
-    for text in messages:
-        result = triager.analyze(text, prior)
-        results.append(result)
-        prior = prior + list(result.signals)
-    return results
+# --- rules only add risk; the model carries weight -------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "messages",
-    [
-        ["yaşamaq istəmirəm artıq", "ip almışam"],
-        ["olmek isteyirem", "bu gece"],
-        ["не хочу жить", "таблетки уже купила"],
-        ["i want to die", "i found my dad's gun"],
-    ],
-)
-def test_risk_accumulates_across_a_conversation(triager, messages):
-    results = _conversation(triager, messages)
-    assert results[0].risk == Risk.URGENT
-    assert triager.analyze(messages[-1]).risk != Risk.IMMINENT  # alone it is not imminent
-    assert results[-1].risk == Risk.IMMINENT
-    assert any("earlier" in s.evidence for s in results[-1].signals)
-
-
-def test_the_example_of_the_brief_is_imminent(triager):
-    results = _conversation(triager, ["ölmək istəyirəm", "həbləri yığmışam"])
-    assert [r.risk for r in results] == [Risk.URGENT, Risk.IMMINENT]
-
-
-def test_prior_distress_keeps_the_conversation_escalated(triager):
-    results = _conversation(triager, ["özümü öldürmək istəyirəm", "heç kim məni başa düşmür, çox tənhayam"])
-    assert results[1].escalate
-
-
-def test_returned_cues_are_only_those_useful_later(triager):
-    result = triager.analyze("həbləri yığmışam")
-    for s in result.signals:
-        assert s.level != Risk.NONE or s.code in triager.rules.memorable_cues
-    assert not any(s.code == "c_self" for s in result.signals)
-
-
-# --- the model may add risk, never remove it -----------------------------------------------------
-
-
-def _constant_model(risk_bias: dict[str, float]) -> LinearModel:
-    categories = tuple(c.value for c in Category)
-    risks = tuple(r.value for r in Risk)
-    bias = np.array([0.0] * len(categories) + [risk_bias.get(r, 0.0) for r in risks], dtype=np.float32)
+def _constant_model(levels: dict[str, float], category: str = "other") -> LinearModel:
+    cats = tuple(c.value for c in Category)
+    bias = [8.0 if c == category else 0.0 for c in cats] + [levels.get(n, -8.0) for n in LEVELS]
     return LinearModel(
         vocab={},
         idf=np.zeros(0, np.float32),
         weights=np.zeros((0, len(bias)), np.float32),
-        bias=bias,
-        categories=categories,
-        risks=risks,
+        bias=np.array(bias, dtype=np.float32),
+        categories=cats,
         topics=(),
+        thresholds={"elevated": 0.5, "urgent": 0.5, "context": 0.6, "imminent": 0.5},
     )
 
 
-def test_model_cannot_lower_a_rule_alarm():
-    confident_none = Triager(_constant_model({"none": 20.0}))
-    result = confident_none.analyze("ozumu oldurmek isteyirem")
+def test_the_model_cannot_lower_a_rule_alarm():
+    calm = Triager(_constant_model({}))
+    result = calm.analyze("ozumu oldurmek isteyirem")
+    assert result.risk == Risk.URGENT and "suicidal_talk" in codes(result)
+    assert calm.analyze("bu gece ozumu oldurecem, hebler hazirdir").risk == Risk.IMMINENT
+
+
+def test_the_model_escalates_on_its_own_with_an_explained_signal():
+    worried = Triager(_constant_model({"elevated": 8.0, "urgent": 8.0}))
+    result = worried.analyze("bilmirəm nə yazım artıq")
     assert result.risk == Risk.URGENT
-    assert "suicidal_thoughts" in codes(result) or "suicidal_intent" in codes(result)
-    assert confident_none.analyze("körpünün üstündəyəm, atılacam").risk == Risk.IMMINENT
+    signal = next(s for s in result.signals if s.code == MODEL_SIGNAL)
+    assert signal.label and signal.evidence.startswith("p=")
+    assert not worried.analyze("salam").escalate  # one word: the model alone does not escalate
 
 
-def test_model_can_raise_risk_with_an_explained_signal():
-    worried = Triager(_constant_model({"urgent": 20.0}))
-    result = worried.analyze("bilmirəm nə yazım")
-    assert result.risk == Risk.URGENT
-    model_signals = [s for s in result.signals if s.code == "model_risk"]
-    assert model_signals and "close to messages about" in model_signals[0].label
-
-
-def test_model_raise_is_damped_in_figurative_context():
-    worried = Triager(_constant_model({"urgent": 1.0, "none": 0.5}))
-    assert not worried.analyze("gülməkdən öldüm 😂").escalate
+def test_guards_do_not_silence_the_model():
+    """A harmless context (a game, an emoji) stops rules, never the model's own judgement."""
+    worried = Triager(_constant_model({"elevated": 8.0, "urgent": 8.0}))
+    assert worried.analyze("oyunda öldüm yenə 😂").escalate

@@ -1,33 +1,24 @@
-"""Measuring the triage on the held-out split, and tuning the model thresholds on the training split.
+"""Measuring the triage (scikit-learn's metrics) on the held-out split or any labelled file.
 
 ``python -m bot triage-eval`` (or ``python -m bot.triage.cli eval``) prints, for the lines marked
-``"split": "test"``: recall and precision per risk level, the share of ``none`` messages that would
-be escalated, category macro-F1 and the confusion matrices.  The model used there is trained on the
-train split only.
-
-``python -m bot.triage.cli eval --data FILE [--misses]`` prints the same report for any labelled
-JSON-lines file (text, risk, category, lang), such as an independently written challenge set.
-
-``python -m bot.triage.cli tune`` runs k-fold cross-validation on the *training* split only and
-reports how the model thresholds in ``bot/content/triage/triage.yaml`` trade urgent recall against
-false escalations, so thresholds are never fitted to the test split.
+``"split": "test"`` (never trained on): recall and precision per risk level, the share of urgent and
+of imminent messages escalated (urgent or imminent), the share of ``none`` messages escalated (false
+alarms), category macro-F1, the same for the messages of independent writers alone, and the
+conversations of ``bot/content/triage/corpus/conversations``.  With counsellor labels
+(``--extra FILE``) it prints the figures before and after adding them to training.
 """
 
 from __future__ import annotations
 
 import json
-import random
-import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.domain import Category, Risk, TriageResult
-from bot.triage.corpus import Example, load_corpus, test_split, train_split
-from bot.triage.model import train_model
-from bot.triage.risk import load_rules
-from bot.triage.triager import Triager, TriageSettings
+from bot.triage.corpus import INDEPENDENT, Example, load_corpus, read_labelled, test_split
+from bot.triage.resources import CORPUS_DIR
+from bot.triage.triager import Triager
 
 RISK_LEVELS = [r.value for r in Risk]
 CATEGORIES = [c.value for c in Category]
@@ -35,70 +26,76 @@ CATEGORIES = [c.value for c in Category]
 
 @dataclass
 class EvalReport:
-    n: int
-    risk_confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
-    cat_confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+    title: str
+    gold_risk: list[str] = field(default_factory=list)
+    pred_risk: list[str] = field(default_factory=list)
+    gold_cat: list[str] = field(default_factory=list)
+    pred_cat: list[str] = field(default_factory=list)
     misses: list[tuple[Example, TriageResult]] = field(default_factory=list)
-    by_language: dict[str, Counter[str]] = field(default_factory=dict)
 
-    def recall(self, level: str) -> float:
-        total = sum(v for (g, _), v in self.risk_confusion.items() if g == level)
-        return self.risk_confusion[(level, level)] / total if total else float("nan")
+    @property
+    def n(self) -> int:
+        return len(self.gold_risk)
 
-    def precision(self, level: str) -> float:
-        total = sum(v for (_, p), v in self.risk_confusion.items() if p == level)
-        return self.risk_confusion[(level, level)] / total if total else float("nan")
+    def escalated(self, level: str | tuple[str, ...]) -> float:
+        """Share of messages of a gold level (or levels) that were escalated (urgent or imminent)."""
+        levels = (level,) if isinstance(level, str) else level
+        picked = [p for g, p in zip(self.gold_risk, self.pred_risk, strict=True) if g in levels]
+        if not picked:
+            return float("nan")
+        return sum(Risk(p).escalates for p in picked) / len(picked)
 
     def support(self, level: str) -> int:
-        return sum(v for (g, _), v in self.risk_confusion.items() if g == level)
+        return sum(g == level for g in self.gold_risk)
 
-    def escalation_recall(self) -> float:
-        """Share of urgent+imminent messages that were escalated at all."""
-        esc = {"urgent", "imminent"}
-        total = sum(v for (g, _), v in self.risk_confusion.items() if g in esc)
-        hit = sum(v for (g, p), v in self.risk_confusion.items() if g in esc and p in esc)
-        return hit / total if total else float("nan")
+    def per_level(self) -> dict[str, tuple[float, float]]:
+        from sklearn.metrics import precision_recall_fscore_support
 
-    def none_escalated(self) -> float:
-        total = self.support("none")
-        esc = sum(
-            v for (g, p), v in self.risk_confusion.items() if g == "none" and p in ("urgent", "imminent")
+        if not self.n:
+            return {}
+        p, r, _, _ = precision_recall_fscore_support(
+            self.gold_risk, self.pred_risk, labels=RISK_LEVELS, zero_division=0
         )
-        return esc / total if total else float("nan")
-
-    def category_f1(self) -> dict[str, float]:
-        out = {}
-        for c in CATEGORIES:
-            tp = self.cat_confusion[(c, c)]
-            fp = sum(v for (g, p), v in self.cat_confusion.items() if p == c and g != c)
-            fn = sum(v for (g, p), v in self.cat_confusion.items() if g == c and p != c)
-            if tp + fp + fn == 0:
-                continue
-            out[c] = 2 * tp / (2 * tp + fp + fn)
-        return out
+        return {lvl: (float(r[i]), float(p[i])) for i, lvl in enumerate(RISK_LEVELS)}
 
     def category_macro_f1(self) -> float:
-        f1 = self.category_f1()
-        return sum(f1.values()) / len(f1) if f1 else float("nan")
+        from sklearn.metrics import f1_score
+
+        if not self.n:
+            return float("nan")
+        present = sorted(set(self.gold_cat))
+        return float(f1_score(self.gold_cat, self.pred_cat, labels=present, average="macro", zero_division=0))
+
+    def category_f1(self) -> dict[str, float]:
+        from sklearn.metrics import f1_score
+
+        present = sorted(set(self.gold_cat))
+        if not present:
+            return {}
+        scores = f1_score(self.gold_cat, self.pred_cat, labels=present, average=None, zero_division=0)
+        return dict(zip(present, (float(s) for s in scores), strict=True))
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "imminent escalated": self.escalated("imminent"),
+            "urgent escalated": self.escalated("urgent"),
+            "urgent+imminent escalated": self.escalated(("urgent", "imminent")),
+            "none escalated (false alarms)": self.escalated("none"),
+            "elevated escalated": self.escalated("elevated"),
+            "category macro-F1": self.category_macro_f1(),
+        }
 
 
-def evaluate(triager: Triager, examples: Sequence[Example]) -> EvalReport:
-    report = EvalReport(n=len(examples))
+def evaluate(triager: Triager, examples: Sequence[Example], title: str = "") -> EvalReport:
+    report = EvalReport(title=title)
     for ex in examples:
         res = triager.analyze(ex.text)
-        report.risk_confusion[(ex.risk.value, res.risk.value)] += 1
-        report.cat_confusion[(ex.category.value, res.category.value)] += 1
-        lang = report.by_language.setdefault(ex.lang, Counter())
-        lang["n"] += 1
-        if ex.risk.escalates:
-            lang["escalating"] += 1
-            lang["escalated_ok"] += int(res.risk.escalates)
-        if ex.risk == Risk.NONE:
-            lang["none"] += 1
-            lang["none_escalated"] += int(res.risk.escalates)
-        lang["category_ok"] += int(res.category == ex.category)
+        report.gold_risk.append(ex.risk.value)
+        report.pred_risk.append(res.risk.value)
+        report.gold_cat.append(ex.category.value)
+        report.pred_cat.append(res.category.value)
         if (
-            (ex.risk.escalates and res.risk.rank < ex.risk.rank)
+            (ex.risk.escalates and not res.risk.escalates)
             or (not ex.risk.escalates and res.risk.escalates)
             or res.category != ex.category
         ):
@@ -106,41 +103,78 @@ def evaluate(triager: Triager, examples: Sequence[Example]) -> EvalReport:
     return report
 
 
-def _matrix(conf: Counter[tuple[str, str]], labels: list[str], title: str) -> list[str]:
-    width = max(len(x) for x in labels) + 2
-    lines = [title, " " * width + "".join(f"{lab[:10]:>11}" for lab in labels) + "   <- predicted"]
-    for g in labels:
-        lines.append(f"{g:<{width}}" + "".join(f"{conf[(g, p)]:>11}" for p in labels))
-    return lines
+@dataclass
+class ConversationReport:
+    n: int = 0
+    escalation_right: int = 0
+    exact: int = 0
+    context_only: int = 0
+    context_only_right: int = 0
+    misses: list[tuple[dict, str]] = field(default_factory=list)
 
 
-def format_report(report: EvalReport, show_misses: bool = False, title: str = "the held-out split") -> str:
-    pct = lambda x: "  n/a" if x != x else f"{100 * x:5.1f}%"  # noqa: E731 - NaN check
-    lines = [f"Triage evaluation on {title}: {report.n} messages", ""]
-    lines.append(f"{'risk level':<10} {'support':>8} {'recall':>8} {'precision':>10}")
-    for level in RISK_LEVELS:
+def evaluate_conversations(triager: Triager, conversations: Sequence[dict]) -> ConversationReport:
+    """Each conversation is triaged message by message with its history; the level it reaches is
+    the highest of its messages.  "Context only": escalating conversations none of whose messages
+    escalates when read alone."""
+    rep = ConversationReport()
+    for conv in conversations:
+        msgs = [str(m) for m in conv["conversation"]]
+        prior: list = []
+        best = Risk.NONE
+        for i, m in enumerate(msgs):
+            res = triager.analyze(m, tuple(prior), history=tuple(msgs[:i]))
+            prior += [s for s in res.signals if s not in prior]
+            best = Risk.max(best, res.risk)
+        gold = Risk(conv["risk"])
+        rep.n += 1
+        ok = best.escalates == gold.escalates
+        rep.escalation_right += ok
+        rep.exact += best == gold
+        if gold.escalates and all(not Risk(a).escalates for a in conv.get("alone", [])):
+            rep.context_only += 1
+            rep.context_only_right += ok
+        if not ok:
+            rep.misses.append((conv, best.value))
+    return rep
+
+
+def load_conversations(corpus_dir: Path = CORPUS_DIR) -> list[dict]:
+    out: list[dict] = []
+    for path in sorted((corpus_dir / "conversations").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if isinstance(row.get("conversation"), list) and row.get("risk") in RISK_LEVELS:
+                    out.append(row)
+    return out
+
+
+def _pct(x: float) -> str:
+    return "   n/a" if x != x else f"{100 * x:5.1f}%"
+
+
+def format_report(report: EvalReport, show_misses: bool = False) -> str:
+    from sklearn.metrics import confusion_matrix
+
+    lines = [f"Triage evaluation on {report.title}: {report.n} messages", ""]
+    if not report.n:
+        return "\n".join(lines)
+    lines.append(f"{'risk level':<10} {'support':>8} {'recall':>8} {'precision':>10} {'escalated':>10}")
+    for level, (rec, prec) in report.per_level().items():
         lines.append(
-            f"{level:<10} {report.support(level):>8} {pct(report.recall(level)):>8} "
-            f"{pct(report.precision(level)):>10}"
+            f"{level:<10} {report.support(level):>8} {_pct(rec):>8} {_pct(prec):>10} "
+            f"{_pct(report.escalated(level)):>10}"
         )
-    lines += [
-        "",
-        f"urgent+imminent escalated (any level >= urgent): {pct(report.escalation_recall())}",
-        f"none messages escalated (false alarms):          {pct(report.none_escalated())}",
-        f"category macro-F1:                               {report.category_macro_f1():.3f}",
-        "  per category F1: " + ", ".join(f"{c} {v:.2f}" for c, v in report.category_f1().items()),
-        "",
-    ]
-    lines += _matrix(report.risk_confusion, RISK_LEVELS, "Risk confusion matrix (rows: gold)")
     lines.append("")
-    lines += _matrix(report.cat_confusion, CATEGORIES, "Category confusion matrix (rows: gold)")
+    for name, value in report.summary().items():
+        lines.append(f"{name + ':':<32} {value:.3f}" if "F1" in name else f"{name + ':':<32} {_pct(value)}")
+    lines.append("per category F1: " + ", ".join(f"{c} {v:.2f}" for c, v in report.category_f1().items()))
     lines.append("")
-    lines.append("By language: escalation recall / none escalated / category accuracy")
-    for lang, c in sorted(report.by_language.items()):
-        rec = c["escalated_ok"] / c["escalating"] if c["escalating"] else float("nan")
-        fa = c["none_escalated"] / c["none"] if c["none"] else float("nan")
-        acc = c["category_ok"] / c["n"] if c["n"] else float("nan")
-        lines.append(f"  {lang}: n={c['n']:<4} {pct(rec)} / {pct(fa)} / {pct(acc)}")
+    lines.append("Risk confusion (rows: gold, columns: " + " / ".join(RISK_LEVELS) + ")")
+    matrix = confusion_matrix(report.gold_risk, report.pred_risk, labels=RISK_LEVELS)
+    for g, row in zip(RISK_LEVELS, matrix, strict=True):
+        lines.append(f"  {g:<10}" + "".join(f"{v:>8}" for v in row))
     if show_misses and report.misses:
         lines += ["", "Misses (gold -> predicted):"]
         for ex, res in report.misses:
@@ -150,84 +184,27 @@ def format_report(report: EvalReport, show_misses: bool = False, title: str = "t
     return "\n".join(lines)
 
 
-def held_out_report(triager: Triager) -> EvalReport:
-    return evaluate(triager, test_split(load_corpus()))
+def format_conversations(rep: ConversationReport) -> str:
+    return (
+        f"Conversations: {rep.n}; escalation right {rep.escalation_right}/{rep.n}, exact level "
+        f"{rep.exact}/{rep.n}; risk only in the context: {rep.context_only_right}/{rep.context_only} reached"
+    )
+
+
+def held_out(corpus_dir: Path = CORPUS_DIR) -> list[Example]:
+    return test_split(load_corpus(corpus_dir))
+
+
+def held_out_reports(triager: Triager, corpus_dir: Path = CORPUS_DIR) -> list[EvalReport]:
+    """The held-out split, all of it and the independent writers' part alone."""
+    examples = held_out(corpus_dir)
+    indep = [e for e in examples if e.batch == INDEPENDENT]
+    reports = [evaluate(triager, examples, "the held-out split")]
+    if indep and len(indep) != len(examples):
+        reports.append(evaluate(triager, indep, "the held-out split, independent writers only"))
+    return reports
 
 
 def load_labelled(path: Path) -> list[Example]:
-    """Labelled messages from any JSON-lines file with text, risk, category (and lang) fields, such as
-    an independently written challenge set.  Malformed lines are skipped."""
-    out: list[Example] = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            out.append(
-                Example(
-                    text=str(row["text"]),
-                    category=Category(row["category"]),
-                    risk=Risk(row["risk"]),
-                    topics=tuple(row.get("topics") or ()),
-                    lang=str(row.get("lang", "az")),
-                    who=str(row.get("who", "")),
-                    split="test",
-                    source=Path(path).name,
-                )
-            )
-        except (ValueError, KeyError, TypeError):
-            continue
-    return out
-
-
-# --- threshold tuning by cross-validation on the training split -----------------------------------
-
-
-def cross_validate(k: int = 5, seed: int = 13, settings: Sequence[TriageSettings] = ()) -> str:
-    """k-fold CV on the training split; report metrics for each candidate settings."""
-    examples = train_split(load_corpus())
-    rng = random.Random(seed)
-    order = list(range(len(examples)))
-    rng.shuffle(order)
-    folds = [order[i::k] for i in range(k)]
-    rules = load_rules()
-    base = TriageSettings.load()
-    candidates = list(settings) or _default_grid(base)
-    reports = [EvalReport(n=0) for _ in candidates]
-    t0 = time.perf_counter()
-    for f, fold in enumerate(folds):
-        held = set(fold)
-        train = [examples[i] for i in order if i not in held]
-        model = train_model(train, rules)
-        held_examples = [examples[i] for i in fold]
-        for cand, rep in zip(candidates, reports, strict=True):
-            part = evaluate(Triager(model, rules, cand), held_examples)
-            rep.n += part.n
-            rep.risk_confusion.update(part.risk_confusion)
-            rep.cat_confusion.update(part.cat_confusion)
-        print(f"fold {f + 1}/{k} done ({time.perf_counter() - t0:.0f}s)", flush=True)
-    lines = [
-        f"{k}-fold cross-validation on the training split ({len(examples)} messages)",
-        "elev  urg  urg_ctx  imm  head gate | rec_imm rec_urg esc_rec none_esc | prec_urg prec_imm | macroF1",
-    ]
-    for cand, rep in zip(candidates, reports, strict=True):
-        lines.append(
-            f"{cand.elevated:.2f} {cand.urgent:.2f} {cand.urgent_in_context:.2f} {cand.imminent:.2f} "
-            f"{'on ' if cand.escalate_head else 'off'}  {cand.escalate_head_min_distress:.2f} | "
-            f"{rep.recall('imminent'):.3f}  {rep.recall('urgent'):.3f}  {rep.escalation_recall():.3f}  "
-            f"{rep.none_escalated():.3f}  | {rep.precision('urgent'):.3f}  {rep.precision('imminent'):.3f} | "
-            f"{rep.category_macro_f1():.3f}"
-        )
-    return "\n".join(lines)
-
-
-def _default_grid(base: TriageSettings) -> list[TriageSettings]:
-    grid = []
-    for urgent in (0.4, 0.5, 0.55, 0.6, 0.7):
-        for imminent in (0.5, 0.65, 0.8):
-            grid.append(replace(base, urgent=urgent, imminent=imminent))
-    # The binary escalate head: off, on without and with the distress gate.
-    grid.append(replace(base, escalate_head=False))
-    for gate in (0.0, 0.5, 0.6):
-        grid.append(replace(base, escalate_head=True, escalate_head_min_distress=gate))
-    return grid
+    """Labelled messages from any JSONL file with text, risk, category (and lang) fields."""
+    return read_labelled(Path(path), split="test")

@@ -8,9 +8,15 @@ classifier, language detection) works on a few views of the message built here:
 * ``lower``: Azerbaijani-aware lowercase (İ -> i, I -> ı), Azerbaijani Cyrillic transliterated to
   Latin, special letters kept.  Used for language detection.
 * ``folded``: the matching form.  Special letters folded to plain Latin (ə->e, ş->s, ç->c, ğ->g,
-  ı->i, ö->o, ü->u), chat digraphs folded (w->s, sh->s, ch->c, gh->g), g and q merged, runs of the
-  same letter squeezed to one letter, punctuation removed, emoji kept as separate tokens, chat
-  spellings mapped to their standard form (from ``bot/content/triage/normalize.yaml``).
+  ı->i, ö->o, ü->u), chat digraphs folded (w->s, sh->s, ch->c, gh->g, zh->j, kh->x), g and q
+  merged, h and x merged, runs of the same letter squeezed to one letter, punctuation removed, emoji
+  kept as separate tokens, chat spellings mapped to their standard form (from
+  ``bot/content/triage/normalize.yaml``).  Russian Cyrillic is transliterated to Latin the way people
+  type Russian in Latin letters (ж->j, х->x, ч->c, ш->s, я->ya ...), so "не хочу жить", "ne xochu
+  jit" and "ne hochu zhit" all fold to "ne xocu jit", just as "özümü" and "ozumu" both fold to
+  "ozumu".
+* ``stems`` (:mod:`bot.triage.stem`): the folded words with Azerbaijani / Turkish and Russian
+  inflection stripped, for the word features of the model.
 
 Rule patterns are folded with :func:`fold_pattern`, which applies the same mapping to the literal
 letters of a regular expression, so a lexicon entry written as "özümü öldürmək" matches
@@ -78,6 +84,48 @@ _AZ_CYR_TO_LAT = {
 }
 _AZ_CYR_TABLE = str.maketrans(_AZ_CYR_TO_LAT)
 
+# Russian Cyrillic -> Latin, as Russian is typed in Latin letters (before folding: ч -> ch -> c ...).
+_RU_CYR_TO_LAT = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "x",
+    "ц": "c",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "sh",
+    "ъ": "",
+    "ы": "i",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+    "і": "i",
+    "ї": "yi",
+    "є": "ye",
+    "ў": "u",
+}
+_RU_CYR_TABLE = str.maketrans(_RU_CYR_TO_LAT)
+
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
 _CYRILLIC_WORD_RE = re.compile(r"[\u0400-\u04ff]+")
 
@@ -115,7 +163,16 @@ def _build_latin_fold() -> dict[int, str]:
 _LATIN_FOLD = _build_latin_fold()
 
 # Chat digraphs and letter merges applied to Latin text after accent folding.  Order matters.
-_DIGRAPHS = (("w", "s"), ("sh", "s"), ("ch", "c"), ("gh", "g"), ("g", "q"))
+_DIGRAPHS = (
+    ("w", "s"),
+    ("sh", "s"),
+    ("ch", "c"),
+    ("gh", "g"),
+    ("zh", "j"),
+    ("kh", "x"),
+    ("h", "x"),
+    ("g", "q"),
+)
 
 _INVISIBLE_RE = re.compile("[\u200b-\u200f\u2060\ufe0e\ufe0f\u00ad\U0001f3fb-\U0001f3ff]")
 _APOSTROPHE_RE = re.compile("['’`ʼ‘]")
@@ -167,8 +224,9 @@ class Normalized:
 
 
 def fold_word(text: str) -> str:
-    """Fold a lowercase Latin/Cyrillic string: accents, digraphs, merged letters, squeezed repeats."""
-    text = text.translate(_LATIN_FOLD)
+    """Fold a lowercase Latin/Cyrillic string: Russian Cyrillic transliterated, accents, digraphs,
+    merged letters, squeezed repeats."""
+    text = text.translate(_RU_CYR_TABLE).translate(_LATIN_FOLD)
     for a, b in _DIGRAPHS:
         text = text.replace(a, b)
     return _REPEAT_RE.sub(r"\1", text)
@@ -217,7 +275,8 @@ def fold_pattern(pattern: str) -> str:
 
     Escapes (``\\b``, ``\\s``, ``\\w``...) and the syntax of groups are left alone; letters inside
     character classes are folded letter by letter; runs of literal letters are folded like words
-    (digraphs, squeezed repeats).  Cyrillic literals are folded too (ё -> е, squeezed repeats).
+    (digraphs, squeezed repeats).  Russian Cyrillic literals are transliterated like the text; a
+    letter that becomes two (я -> ya) or none (ь) turns a character class into an alternation.
     """
     out: list[str] = []
     i, n = 0, len(pattern)
@@ -230,12 +289,14 @@ def fold_pattern(pattern: str) -> str:
         if ch == "[":
             j = i + 1
             buf = ["["]
-            if j < n and pattern[j] == "^":
+            negated = j < n and pattern[j] == "^"
+            if negated:
                 buf.append("^")
                 j += 1
             if j < n and pattern[j] == "]":
                 buf.append("]")
                 j += 1
+            alternatives: list[str] = []  # letters that fold to several letters (я -> ya) or none (ь)
             while j < n and pattern[j] != "]":
                 if pattern[j] == "\\" and j + 1 < n:
                     buf.append(pattern[j : j + 2])
@@ -244,12 +305,19 @@ def fold_pattern(pattern: str) -> str:
                 c = pattern[j]
                 if c.isalpha():
                     folded = fold_word(az_lower(c))
-                    buf.append(folded[:1] if folded else c)
+                    if len(folded) == 1 or negated:
+                        buf.append(folded[:1] or c)
+                    elif folded not in alternatives:
+                        alternatives.append(folded)
                 else:
                     buf.append(c)
                 j += 1
             buf.append("]")
-            out.append("".join(buf))
+            cls = "".join(buf) if len(buf) > 2 else ""
+            if alternatives:
+                out.append("(?:" + "|".join(([cls] if cls else []) + alternatives) + ")")
+            else:
+                out.append(cls)
             i = j + 1
             continue
         if ch == "(" and pattern.startswith("(?", i):
@@ -265,10 +333,13 @@ def fold_pattern(pattern: str) -> str:
                 j += 1
             run = pattern[i:j]
             quantified = j < n and pattern[j] in _QUANTIFIERS
-            if quantified and len(run) > 1:
+            if quantified:
                 # Fold the quantified last letter separately so it stays the last character.
                 head, last = fold_word(az_lower(run[:-1])), fold_word(az_lower(run[-1]))
-                out.append(_REPEAT_RE.sub(r"\1", head + last))
+                if len(last) != 1:
+                    out.append(head + f"(?:{last})")
+                else:
+                    out.append(_REPEAT_RE.sub(r"\1", head + last))
             else:
                 out.append(fold_word(az_lower(run)))
             i = j

@@ -1,10 +1,21 @@
-"""Explainable risk rules.
+"""Explainable risk rules: concept lexicons and a short list of composition rules over them.
 
-The lexicon lives in ``bot/content/triage/risk_rules.yaml`` (patterns, levels and counsellor-readable
-labels).  This module compiles it and applies it to a normalised message: each rule that fires
-becomes a :class:`~bot.domain.Signal` naming what was found; cues (a means, a place, a time) carry no
-level on their own but combine with other signals, also with signals raised earlier in the same
-conversation, into combos such as "suicidal thoughts + pills = imminent".
+The data live in ``bot/content/triage/risk_rules.yaml``:
+
+* ``concepts``: small lexicons of one idea each (a means such as medicines or a rope, an act such as
+  drinking or jumping with its Azerbaijani tenses and persons, a lethality question, a time, a
+  farewell, an instrument of abuse ...), written as stems plus suffix patterns.  A concept alone
+  raises nothing.  Concepts marked ``guard`` name a harmless context (a game, a film, a school essay,
+  the helpline's own webinar, a question about the service, figurative speech, a negation).
+* ``rules``: compositions of concepts (``all``: one concept from each group; ``none``: no concept
+  of these, usually guards).  A rule that fires becomes a :class:`~bot.domain.Signal` with its level
+  and label; in a conversation the groups may be filled by earlier messages (the concepts of the
+  ``history`` texts, or signal codes already on the case, passed as ``prior``), but at least one
+  concept must come from the message itself.
+
+Every concept and rule has a counsellor-readable label in az, ru and en (:meth:`RiskRules.label`).
+The concepts found are also features of the trained model, so it learns from them in every language
+at once.  Rules can only add risk: nothing here lowers what the model decides.
 """
 
 from __future__ import annotations
@@ -17,14 +28,12 @@ from functools import lru_cache
 
 from bot.domain import Risk, Signal
 from bot.triage.normalize import fold_pattern
+from bot.triage.prefilter import word_beginnings, word_start_prefixes
 from bot.triage.resources import load_yaml
 
 _MACRO_RE = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 _EVIDENCE_MAX = 80
-_MAX_HITS_PER_RULE = 3
-# Cues that only make sense in the message that carries them (a stale "now" or a passing mention of
-# death from earlier in the conversation must not combine with a later message).
-_NOT_REMEMBERED = frozenset({"time_now", "c_death"})
+LANGS = ("en", "az", "ru")
 
 
 class LexiconError(ValueError):
@@ -32,58 +41,64 @@ class LexiconError(ValueError):
 
 
 @dataclass(frozen=True)
-class Rule:
+class Concept:
     code: str
-    level: Risk
-    label: str
-    label_az: str
-    topics: tuple[str, ...]
+    kind: str
+    labels: dict[str, str]
     regex: re.Pattern[str]
     unless: re.Pattern[str] | None
-    suppress_in: frozenset[str]
-    is_cue: bool
+    remember: bool  # carried over to later messages of the conversation
+    prefixes: frozenset[str] | None = None  # the word beginnings every match starts with, if known
 
 
 @dataclass(frozen=True)
-class Combo:
+class Rule:
     code: str
     level: Risk
-    label: str
-    label_az: str
-    topics: tuple[str, ...]
+    labels: dict[str, str]
     groups: tuple[frozenset[str], ...]
-    current_only: bool
-    none_of: frozenset[str] = frozenset()
-    suppress_in: frozenset[str] = frozenset()
+    none_of: frozenset[str]
+    topics: tuple[str, ...]
+    category: str | None
+    scope: str  # "message": all groups from this message; "conversation": earlier ones count
+
+    @property
+    def label(self) -> str:
+        return self.labels["en"]
 
 
 @dataclass(frozen=True)
 class Hit:
     code: str
-    level: Risk
-    label: str
     evidence: str
     start: int
     end: int
-    topics: tuple[str, ...]
-    is_cue: bool
 
 
 @dataclass
 class RiskAssessment:
     level: Risk
-    signals: list[Signal] = field(default_factory=list)  # rules, combos and cues, strongest first
-    topics: list[str] = field(default_factory=list)
-    hits: list[Hit] = field(default_factory=list)  # current-message hits with their spans
-    contexts: frozenset[str] = frozenset()
+    signals: list[Signal] = field(default_factory=list)  # rules that fired, strongest first
+    rules: list[Rule] = field(default_factory=list)  # the same, as rules
+    concepts: dict[str, Hit] = field(default_factory=dict)  # concepts of this message
+    guards: frozenset[str] = frozenset()  # harmless contexts found in this message
 
     @property
     def codes(self) -> set[str]:
         return {s.code for s in self.signals}
 
+    @property
+    def topics(self) -> list[str]:
+        out: list[str] = []
+        for r in self.rules:
+            for t in r.topics:
+                if t not in out:
+                    out.append(t)
+        return out
+
 
 def expand_macros(pattern: str, macros: dict[str, str]) -> str:
-    for _ in range(5):
+    for _ in range(6):
         new = _MACRO_RE.sub(lambda m: macros.get(m.group(1), m.group(0)), pattern)
         if new == pattern:
             break
@@ -94,13 +109,50 @@ def expand_macros(pattern: str, macros: dict[str, str]) -> str:
     return pattern
 
 
-def _compile_many(patterns: Iterable[str], macros: dict[str, str], where: str) -> re.Pattern[str] | None:
+def _top_level_alternatives(pattern: str) -> list[str]:
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":  # skip a character class: "]" right after "[" or "[^" is a literal
+            i += 2 if pattern.startswith("[^", i) else 1
+            i += 1 if pattern.startswith("]", i) else 0
+            while pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _word_start_first(parts: list[str]) -> str:
+    r"""``\bA|\bB|C`` -> ``\b(?:A|B)|C``: the same matches, found faster by Python's engine."""
+    starting = [p[2:] for p in parts if p.startswith("\\b")]
+    other = [p for p in parts if not p.startswith("\\b")]
+    if len(starting) < 2:
+        return "|".join(parts)
+    return "|".join([f"\\b(?:{'|'.join(starting)})", *other])
+
+
+def compile_patterns(patterns: Iterable[str], macros: dict[str, str], where: str) -> re.Pattern[str] | None:
+    """One regular expression for a list of lexicon patterns (folded like the text)."""
     sources = [str(p) for p in patterns or []]
-    parts = [f"(?:{fold_pattern(expand_macros(p, macros))})" for p in sources]
+    folded = [fold_pattern(expand_macros(p, macros)) for p in sources]
+    parts = [f"(?:{p})" for p in folded]
     if not parts:
         return None
     try:
-        return re.compile("|".join(parts))
+        re.compile("|".join(parts))
+        alternatives = [a for p in folded for a in _top_level_alternatives(p)]
+        return re.compile(_word_start_first(alternatives))
     except re.error:
         for p, part in zip(sources, parts, strict=True):
             try:
@@ -110,196 +162,191 @@ def _compile_many(patterns: Iterable[str], macros: dict[str, str], where: str) -
         raise
 
 
+def _labels(entry: dict, code: str) -> dict[str, str]:
+    raw = entry.get("label") or {}
+    if not isinstance(raw, dict) or not all(str(raw.get(lang, "")).strip() for lang in LANGS):
+        raise LexiconError(f"{code}: needs a label in {', '.join(LANGS)}")
+    return {lang: str(raw[lang]).strip() for lang in LANGS}
+
+
 class RiskRules:
-    """The compiled risk lexicon."""
+    """The compiled concept lexicon and composition rules."""
 
     def __init__(self, data: dict) -> None:
         macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
-        self.contexts: dict[str, re.Pattern[str]] = {}
-        for name, pats in (data.get("contexts") or {}).items():
-            rx = _compile_many(pats, macros, f"context {name}")
-            if rx is not None:
-                self.contexts[str(name)] = rx
-        self.rules: list[Rule] = []
-        for kind in ("rules", "cues"):
-            for entry in data.get(kind) or []:
-                code = str(entry["code"])
-                rx = _compile_many(entry.get("patterns") or [], macros, code)
-                if rx is None:
-                    raise LexiconError(f"{code}: no patterns")
-                suppress = frozenset(str(c) for c in entry.get("suppress_in") or [])
-                unknown = suppress - set(self.contexts)
-                if unknown:
-                    raise LexiconError(f"{code}: unknown contexts {sorted(unknown)}")
-                self.rules.append(
-                    Rule(
-                        code=code,
-                        level=Risk(entry.get("level", "none")),
-                        label=str(entry.get("label", code)),
-                        label_az=str(entry.get("label_az", entry.get("label", code))),
-                        topics=tuple(entry.get("topics") or ()),
-                        regex=rx,
-                        unless=_compile_many(entry.get("unless") or [], macros, f"{code} unless"),
-                        suppress_in=suppress,
-                        is_cue=kind == "cues",
-                    )
-                )
-        codes = {r.code for r in self.rules}
-        if len(codes) != len(self.rules):
-            raise LexiconError("duplicate rule codes")
-        self.combos: list[Combo] = []
-        for entry in data.get("combos") or []:
-            groups = tuple(frozenset(str(c) for c in g) for g in entry.get("all") or [])
-            known = codes | {c.code for c in self.combos} | {str(entry["code"])}
-            for g in groups:
-                unknown = g - known
-                if unknown:
-                    raise LexiconError(f"combo {entry['code']}: unknown codes {sorted(unknown)}")
-            self.combos.append(
-                Combo(
-                    code=str(entry["code"]),
-                    level=Risk(entry.get("level", "urgent")),
-                    label=str(entry.get("label", entry["code"])),
-                    label_az=str(entry.get("label_az", entry.get("label", entry["code"]))),
-                    topics=tuple(entry.get("topics") or ()),
-                    groups=groups,
-                    current_only=bool(entry.get("current_only", False)),
-                    none_of=frozenset(str(c) for c in entry.get("none_of") or ()),
-                    suppress_in=frozenset(str(c) for c in entry.get("suppress_in") or ()),
+        sets = {str(k): [str(c) for c in v or ()] for k, v in (data.get("sets") or {}).items()}
+        self.concepts: list[Concept] = []
+        for entry in data.get("concepts") or []:
+            code = str(entry["code"])
+            rx = compile_patterns(entry.get("patterns") or [], macros, code)
+            if rx is None:
+                raise LexiconError(f"{code}: no patterns")
+            self.concepts.append(
+                Concept(
+                    code=code,
+                    kind=str(entry.get("kind", "cue")),
+                    labels=_labels(entry, code),
+                    regex=rx,
+                    unless=compile_patterns(entry.get("unless") or [], macros, f"{code} unless"),
+                    remember=bool(entry.get("remember", False)),
+                    prefixes=word_start_prefixes(rx),
                 )
             )
-        self.combo_code_set = frozenset(c.code for c in self.combos)
-        # Cues worth remembering in the conversation: those a combo can pick up from earlier messages.
-        cue_codes = {r.code for r in self.rules if r.is_cue}
-        self.memorable_cues = frozenset(
-            code
-            for c in self.combos
-            if not c.current_only
-            for g in c.groups
-            for code in g
-            if code in cue_codes and code not in _NOT_REMEMBERED
-        )
-        self.labels_az: dict[str, str] = {r.code: r.label_az for r in self.rules}
-        self.labels_az.update({c.code: c.label_az for c in self.combos})
-        self.labels: dict[str, str] = {r.code: r.label for r in self.rules}
-        self.labels.update({c.code: c.label for c in self.combos})
+        concept_codes = [c.code for c in self.concepts]
+        if len(set(concept_codes)) != len(concept_codes):
+            raise LexiconError("duplicate concept codes")
+        known = set(concept_codes)
+
+        def expand(codes: Iterable[str], where: str) -> frozenset[str]:
+            out: set[str] = set()
+            for c in codes:
+                c = str(c)
+                if c.startswith("@"):
+                    if c[1:] not in sets:
+                        raise LexiconError(f"{where}: unknown set {c}")
+                    out.update(sets[c[1:]])
+                else:
+                    out.add(c)
+            return frozenset(out)
+
+        self.rules: list[Rule] = []
+        for entry in data.get("rules") or []:
+            code = str(entry["code"])
+            groups = tuple(expand(g if isinstance(g, list) else [g], code) for g in entry.get("all") or [])
+            if not groups:
+                raise LexiconError(f"rule {code}: no concepts")
+            none_of = expand(entry.get("none") or [], code)
+            rule_codes = {r.code for r in self.rules}
+            for g in (*groups, none_of):
+                unknown = g - known - rule_codes
+                if unknown:
+                    raise LexiconError(f"rule {code}: unknown codes {sorted(unknown)}")
+            self.rules.append(
+                Rule(
+                    code=code,
+                    level=Risk(entry.get("level", "urgent")),
+                    labels=_labels(entry, code),
+                    groups=groups,
+                    none_of=none_of,
+                    topics=tuple(str(t) for t in entry.get("topics") or ()),
+                    category=str(entry["category"]) if entry.get("category") else None,
+                    scope=str(entry.get("scope", "conversation")),
+                )
+            )
+        all_codes = known | {r.code for r in self.rules}
+        if len(all_codes) != len(self.concepts) + len(self.rules):
+            raise LexiconError("a rule has the code of a concept or of another rule")
+        self.guard_codes = frozenset(c.code for c in self.concepts if c.kind == "guard")
+        self.memorable = frozenset(c.code for c in self.concepts if c.remember)
+        self.rule_codes = frozenset(r.code for r in self.rules)
+        self.by_code: dict[str, Concept | Rule] = {c.code: c for c in self.concepts}
+        self.by_code.update({r.code: r for r in self.rules})
         self.topics_by_code: dict[str, tuple[str, ...]] = {r.code: r.topics for r in self.rules}
-        self.topics_by_code.update({c.code: c.topics for c in self.combos})
+        self.extra_labels: dict[str, dict[str, str]] = {}
+
+    # -- labels ------------------------------------------------------------------------------------
+
+    def label(self, code: str, lang: str = "en") -> str | None:
+        item = self.by_code.get(code)
+        labels = item.labels if item is not None else self.extra_labels.get(code)
+        if labels is None:
+            return None
+        return labels.get(lang) or labels.get("en")
 
     # -- matching ----------------------------------------------------------------------------------
 
-    def find_contexts(self, folded: str) -> frozenset[str]:
-        return frozenset(name for name, rx in self.contexts.items() if rx.search(folded))
-
-    def hits(self, folded: str, contexts: frozenset[str] | None = None) -> list[Hit]:
-        if contexts is None:
-            contexts = self.find_contexts(folded)
-        out: list[Hit] = []
-        for rule in self.rules:
-            if rule.suppress_in & contexts:
+    def scan(self, folded: str) -> dict[str, Hit]:
+        """The concepts found in a folded message, with the first piece of evidence of each."""
+        found: dict[str, Hit] = {}
+        starts = word_beginnings(folded.split())
+        for c in self.concepts:
+            if c.prefixes is not None and c.prefixes.isdisjoint(starts):
+                continue  # no word of the message begins the way a match must
+            m = c.regex.search(folded)
+            if m is None:
                 continue
-            first = rule.regex.search(folded)
-            if first is None:
-                continue
-            unless_spans: list[tuple[int, int]] | None = None
-            found = 0
-            for m in itertools.chain((first,), rule.regex.finditer(folded, first.end())):
-                if rule.unless is not None:
-                    if unless_spans is None:
-                        unless_spans = [u.span() for u in rule.unless.finditer(folded)]
-                    s, e = m.span()
-                    if any(us < e and s < ue for us, ue in unless_spans):
-                        continue
-                evidence = m.group(0).strip()[:_EVIDENCE_MAX]
-                out.append(
-                    Hit(
-                        rule.code,
-                        rule.level,
-                        rule.label,
-                        evidence,
-                        m.start(),
-                        m.end(),
-                        rule.topics,
-                        rule.is_cue,
+            if c.unless is not None:
+                spans = [u.span() for u in c.unless.finditer(folded)]
+                if spans:
+                    m = next(
+                        (
+                            x
+                            for x in itertools.chain((m,), c.regex.finditer(folded, m.end()))
+                            if not any(us < x.end() and x.start() < ue for us, ue in spans)
+                        ),
+                        None,
                     )
-                )
-                found += 1
-                if found >= _MAX_HITS_PER_RULE:
-                    break
-        return out
+                    if m is None:
+                        continue
+            found[c.code] = Hit(c.code, m.group(0).strip()[:_EVIDENCE_MAX], m.start(), m.end())
+        return found
 
-    def assess(self, folded: str, prior: Sequence[Signal] = ()) -> RiskAssessment:
-        contexts = self.find_contexts(folded)
-        hits = self.hits(folded, contexts)
-        current: dict[str, Signal] = {}
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for h in hits:
-            if h.code not in current:
-                current[h.code] = Signal(h.code, h.level, h.label, h.evidence)
-            spans.setdefault(h.code, []).append((h.start, h.end))
-        prior_codes = {s.code for s in prior}
-        for combo in self.combos:
-            if combo.suppress_in & contexts:
-                continue
-            evidence = self._match_combo(combo, current, spans, prior_codes)
-            if evidence is None:
-                continue
-            current.setdefault(combo.code, Signal(combo.code, combo.level, combo.label, evidence))
-        signals = list(current.values())
-        signals.sort(key=lambda s: (-s.level.rank, s.code in self.combo_code_set))
-        level = Risk.max(*(s.level for s in signals))
-        topics: list[str] = []
-        for s in signals:
-            if s.level.rank > Risk.NONE.rank:
-                for t in self.topics_by_code.get(s.code, ()):
-                    if t not in topics:
-                        topics.append(t)
-        return RiskAssessment(level=level, signals=signals, topics=topics, hits=hits, contexts=contexts)
+    def assess(
+        self,
+        folded: str,
+        prior: Sequence[Signal] | Iterable[str] = (),
+        earlier: Iterable[str] = (),
+        concepts: dict[str, Hit] | None = None,
+    ) -> RiskAssessment:
+        """Rules that fire for this message.
+
+        ``prior``: signals (or their codes) already on the case; ``earlier``: concept codes found in
+        the conversation's earlier messages.  Both can fill the groups of a conversation rule.
+        """
+        current = self.scan(folded) if concepts is None else concepts
+        before = {s.code if isinstance(s, Signal) else str(s) for s in prior} | set(earlier)
+        before -= current.keys()
+        fired: dict[str, tuple[Rule, str]] = {}
+        for rule in self.rules:
+            evidence = self._match(rule, current, fired, before)
+            if evidence is not None:
+                fired[rule.code] = (rule, evidence)
+        rules = sorted((r for r, _ in fired.values()), key=lambda r: -r.level.rank)
+        signals = [Signal(r.code, r.level, r.label, fired[r.code][1]) for r in rules]
+        level = Risk.max(*(r.level for r in rules))
+        guards = frozenset(current.keys() & self.guard_codes)
+        return RiskAssessment(level=level, signals=signals, rules=rules, concepts=current, guards=guards)
 
     @staticmethod
-    def _match_combo(
-        combo: Combo,
-        current: dict[str, Signal],
-        spans: dict[str, list[tuple[int, int]]],
-        prior_codes: set[str],
+    def _match(
+        rule: Rule, current: dict[str, Hit], fired: dict[str, tuple[Rule, str]], before: set[str]
     ) -> str | None:
-        """Evidence if every group is matched by a different signal (at least one from this message).
-
-        Signals must be found on separate words: "qərarımı verdim" is both a plan and a decision but
-        one piece of evidence, and the "tonight" inside "I wish I would die tonight" is part of a
-        wish, not a second sign.
-        """
-        if combo.none_of & current.keys():
+        if rule.none_of & current.keys() or rule.none_of & fired.keys():
+            return None
+        if not rule.groups[0] & (current.keys() | fired.keys() | before):
             return None
         options: list[list[tuple[str, bool]]] = []
-        for group in combo.groups:
-            opts = [(c, True) for c in group if c in current]
-            if not combo.current_only:
-                opts += [(c, False) for c in group if c in prior_codes and c not in current]
+        for group in rule.groups:
+            opts = [(c, True) for c in group if c in current or c in fired]
+            if rule.scope != "message":
+                opts += [(c, False) for c in group if c in before]
             if not opts:
                 return None
             options.append(opts)
-        for choice in itertools.product(*options):
+        for choice in itertools.islice(itertools.product(*options), 200):
             codes = [c for c, _ in choice]
-            if len(set(codes)) != len(codes):
+            if len(set(codes)) != len(codes) or not any(now for _, now in choice):
                 continue
-            if not any(is_current for _, is_current in choice):
+            spans = [(current[c].start, current[c].end) for c, now in choice if now and c in current]
+            if _nested(spans):
                 continue
-            if not _separate_words([spans[c] for c, is_current in choice if is_current and c in spans]):
-                continue
-            parts = [current[c].evidence if is_current else f"earlier: {c}" for c, is_current in choice]
+            parts = []
+            for c, now in choice:
+                if not now:
+                    parts.append(f"earlier: {c}")
+                elif c in current:
+                    parts.append(current[c].evidence)
+                else:
+                    parts.append(fired[c][1])
             return " + ".join(parts)[: _EVIDENCE_MAX * 2]
         return None
 
 
-def _separate_words(span_lists: list[list[tuple[int, int]]]) -> bool:
-    """Can one span be picked per signal so that no picked span lies inside another?"""
-    for pick in itertools.product(*span_lists):
-        if not any(
-            i != j and a[0] <= b[0] and b[1] <= a[1] for i, a in enumerate(pick) for j, b in enumerate(pick)
-        ):
-            return True
-    return False
+def _nested(spans: list[tuple[int, int]]) -> bool:
+    """Does one piece of evidence lie inside another (one word cannot be two signs)?"""
+    return any(
+        i != j and a[0] <= b[0] and b[1] <= a[1] for i, a in enumerate(spans) for j, b in enumerate(spans)
+    )
 
 
 @lru_cache(maxsize=1)

@@ -8,21 +8,31 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bot.triage.normalize import fold_pattern
+from bot.triage.prefilter import word_beginnings, word_start_prefixes
 from bot.triage.resources import load_yaml
-from bot.triage.risk import expand_macros
+from bot.triage.risk import compile_patterns
 
 
 class TopicKeywords:
     def __init__(self, data: dict, macros: dict[str, str]) -> None:
         self.patterns: dict[str, re.Pattern[str]] = {}
+        self._prefixes: dict[str, frozenset[str] | None] = {}
         for topic, pats in (data.get("topics") or {}).items():
-            joined = "|".join(f"(?:{fold_pattern(expand_macros(str(p), macros))})" for p in pats or [])
-            if joined:
-                self.patterns[str(topic)] = re.compile(joined)
+            rx = compile_patterns(pats or [], macros, f"topic {topic}")
+            if rx is not None:
+                self.patterns[str(topic)] = rx
+                self._prefixes[str(topic)] = word_start_prefixes(rx)
 
     def hits(self, folded: str) -> list[str]:
-        return [t for t, rx in self.patterns.items() if rx.search(folded)]
+        starts = word_beginnings(folded.split())
+        out = []
+        for topic, rx in self.patterns.items():
+            prefixes = self._prefixes[topic]
+            if prefixes is not None and prefixes.isdisjoint(starts):
+                continue
+            if rx.search(folded):
+                out.append(topic)
+        return out
 
 
 @lru_cache(maxsize=1)
