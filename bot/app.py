@@ -47,7 +47,8 @@ class App:
 def default_triager(settings: Settings) -> TriagePort:
     from bot.triage import load_triager
 
-    return load_triager(settings.cache_dir)
+    labels = settings.data_dir / "triage_labels.jsonl"  # the counsellors' reviews (triage-learn)
+    return load_triager(settings.cache_dir, extra=labels if labels.is_file() else None)
 
 
 async def build_app(

@@ -180,6 +180,10 @@ class Inbound:
     address: str | None = None
     media: str | None = None  # "photo", "voice", "sticker", "document", ... when not text
     media_ref: dict[str, Any] = field(default_factory=dict)  # channel data to copy the media
+    # The person's earlier words as the channel knows them, oldest first, when the engine may not have
+    # seen them all (a Rasa assistant answers some messages itself). Triage reads the message with
+    # these instead of the conversation's stored messages.
+    history: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import logging
 import secrets
 import statistics
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -47,10 +47,13 @@ ATTEMPTS = 5  # a turn that meets a transient database error is tried this often
 CLAIM_TIMES = 20  # the queue's wait estimate: the median of this many recent claims
 CLAIM_TIMES_WINDOW = timedelta(days=14)
 SEEN_GRANULARITY = timedelta(hours=1)  # people.last_seen_at is kept to the hour
+HISTORY = 6  # earlier messages of the conversation that triage reads with a new one
 
 
 class TriagePort(Protocol):
-    def analyze(self, text: str, prior: tuple[Signal, ...] | list[Signal] = ()) -> TriageResult: ...
+    def analyze(
+        self, text: str, prior: Sequence[Signal] = (), history: Sequence[str] = ()
+    ) -> TriageResult: ...
 
 
 def clean_text(text: str | None) -> str:
@@ -120,6 +123,10 @@ class Engine:
                 "risk": None,
                 "created_at": now,
             }
+            reads = bool(text) and button is None and not text.startswith("/")
+            history: Sequence[str] = []
+            if reads:
+                history = inbound.history[-HISTORY:] or await self._history(session, conversation)
             turn = Turn(
                 content=self.content,
                 profile=Profile(
@@ -135,7 +142,7 @@ class Engine:
                 text=text,
                 now=now,
                 first=conversation.message_count <= 1,
-                triage_text=lambda t: self._triage(t, case),
+                triage_text=lambda t: self._triage(t, case, history),
                 queue_info=lambda: self.queue_info(session, case),
             )
             await route(turn)
@@ -246,9 +253,26 @@ class Engine:
             await session.flush()
         return conversation, case
 
-    def _triage(self, text: str, case: Case) -> TriageResult:
+    def _triage(self, text: str, case: Case, history: Sequence[str]) -> TriageResult:
         with metrics.TRIAGE_SECONDS.time():
-            return self.triager.analyze(triage_view(text), lifecycle.signals(case))
+            return self.triager.analyze(triage_view(text), lifecycle.signals(case), history=history)
+
+    async def _history(self, session: AsyncSession, conversation: Conversation) -> list[str]:
+        """The person's earlier words in this conversation, oldest first (triage reads a message in
+        their light: "I bought a rope" after "I don't want to live")."""
+        if conversation.message_count <= 1:
+            return []
+        rows = await session.scalars(
+            select(Message.text)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.sender == "person",
+                Message.text.is_not(None),
+            )
+            .order_by(Message.id.desc())
+            .limit(HISTORY)
+        )
+        return [triage_view(t) for t in reversed(list(rows))]
 
     async def queue_info(self, session: AsyncSession, case: Case) -> QueueInfo | None:
         """The case's place in the queue and a rough wait: the median time to claim of recent cases,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -110,7 +111,7 @@ async def test_a_teenager_is_addressed_with_sen_as_soon_as_it_shows_also_in_a_cr
     out = replies(await jsonl(sqlite_app, {"user": "t", "text": "14 yaşım var, özümü öldürmək istəyirəm"}))
     assert out[0]["text"] == content.t("crisis.suicide", "az", "child")
     out = replies(await jsonl(sqlite_app, {"user": "t2", "text": "15 yaşım var, çox tək hiss edirəm"}))
-    assert content.t("ack.topic.loneliness", "az", "child") in out[0]["text"]
+    assert out[0]["text"] and not re.search(r"\b[Ss]iz(ə|i|in|inlə)?\b", out[0]["text"])  # no "Siz"
     async with sqlite_app.sessions() as session:
         people = {p.audience for p in await session.scalars(select(Person))}
     assert people == {"child"}

@@ -93,7 +93,7 @@ class FakeTriager:
         ),
     }
 
-    def analyze(self, text: str, prior=()) -> TriageResult:
+    def analyze(self, text: str, prior=(), history=()) -> TriageResult:
         return self.RESULTS.get(text, TriageResult(Category.OTHER, Risk.NONE, "az"))
 
 

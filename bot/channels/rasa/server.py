@@ -27,7 +27,6 @@ from sqlalchemy import text
 from bot.app import App
 from bot.channels.rasa.actions import ACTIONS
 from bot.channels.rasa.calls import BadCall, check
-from bot.channels.rasa.context import ContextTriager
 from bot.channels.rasa.turns import RasaTurns
 from bot.jobs import supervise
 
@@ -63,8 +62,6 @@ class ActionServer:
         self.host = host
         self.requested_port = port
         self.replay_interval = replay_interval or REPLAY_INTERVAL
-        if not isinstance(app.engine.triager, ContextTriager):
-            app.engine.triager = ContextTriager(app.engine.triager)
         self.turns = RasaTurns(app)
         self.executor = ActionExecutor()
         for action in ACTIONS:

@@ -40,7 +40,6 @@ from bot.channels.rasa import (
     SLOTS,
 )
 from bot.channels.rasa.calls import Call, button_payload
-from bot.channels.rasa.context import context
 from bot.deliveries import MediaToPerson, ToPerson, decode
 from bot.domain import DEFAULT_LANGUAGE, LANGUAGES, Inbound, Outcome, Risk
 from bot.flows.base import ConversationState
@@ -130,6 +129,7 @@ class RasaTurns:
             button=button,
             language_hint=call.language_hint,
             external_id=external_id,
+            history=tuple(call.history),
         )
         started = self.clock() - SINCE_SLACK
         record = {
@@ -149,8 +149,7 @@ class RasaTurns:
         if external_id in fresh:
             self._inflight.add(external_id)
             try:
-                with context(call.history):
-                    outcome = await self.app.engine.handle(inbound)
+                outcome = await self.app.engine.handle(inbound)
             except Exception as exc:
                 log.error("a Rasa action could not be handled (kept for replay): %s", describe(exc))
                 return self.fallback(call)
@@ -303,10 +302,8 @@ class RasaTurns:
             if inbound is None:
                 await self.app.inbox.finish_alone(CHANNEL, external_id, error="unreadable action call")
                 continue
-            history = record.get("history") if isinstance(record, dict) else None
             try:
-                with context([h for h in history or () if isinstance(h, str)]):
-                    await self.app.engine.handle(inbound)
+                await self.app.engine.handle(inbound)
             except Exception as exc:
                 log.error("replaying a Rasa action failed (tried again later): %s", describe(exc))
                 continue
@@ -330,6 +327,7 @@ def _inbound(external_id: str, record: Any) -> Inbound | None:
         button=button,
         language_hint=lang,
         external_id=external_id,
+        history=tuple(h for h in record.get("history") or () if isinstance(h, str)),
     )
 
 
