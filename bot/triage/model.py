@@ -646,6 +646,11 @@ def load_or_train(
     examples = training_examples(corpus_dir, extra)
     if not examples:
         raise RuntimeError(f"no training examples in {corpus_dir}")
+    # Said at WARNING so that it shows in the terminal chat too: the first start waits for this.
+    log.warning(
+        "training the triage model from %d messages (first start or new data): about half a minute",
+        len(examples),
+    )
     model = train_model(examples, calibration=_test_split(load_corpus(corpus_dir)))
     model.meta["key"] = key
     cache_dir.mkdir(parents=True, exist_ok=True)
