@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+DEFAULT_MESSENGER_API_URL = "https://graph.facebook.com/v25.0"  # Graph API base with its version
+MESSENGER_REQUIRED = ("MESSENGER_PAGE_TOKEN", "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN")
 MIN_SECRET = 16
 
 
@@ -49,10 +51,19 @@ class Settings:
     http_listen_set: bool = False  # HTTP_LISTEN (or TELEGRAM_WEBHOOK_LISTEN) was given
     triage_label_days: int = 365  # counsellors' triage labels are kept this long
     telegram_pacing: bool = True  # keep to Telegram's flood limits (off only against a local test server)
+    # --- Messenger and Instagram (one Meta app, one Facebook Page with its Instagram account) ---
+    messenger_page_token: str | None = None  # the Page access token (sends on Messenger and Instagram)
+    messenger_app_secret: str | None = None  # checks X-Hub-Signature-256 on every webhook request
+    messenger_verify_token: str | None = None  # the webhook subscription handshake's hub.verify_token
+    messenger_api_url: str = DEFAULT_MESSENGER_API_URL
 
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
+
+    @property
+    def messenger_enabled(self) -> bool:
+        return bool(self.messenger_page_token and self.messenger_app_secret and self.messenger_verify_token)
 
     @property
     def staff_channel(self) -> str:
@@ -150,7 +161,7 @@ def _secret(environ: Mapping[str, str], data_dir: Path, required: bool) -> str:
     if required:
         raise ConfigError(
             "PSEUDONYM_SECRET",
-            "is required with Telegram or PostgreSQL (a long random string; keep it: changing it "
+            "is required with Telegram, Messenger or PostgreSQL (a long random string; keep it: changing it "
             "makes every person new)",
         )
     # Local terminal use: keep a generated secret beside the SQLite file, readable by the owner only.
@@ -207,7 +218,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError("LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
-    needs_secret = bool(token) or not database_url.startswith("sqlite")
+    messenger = _messenger(merged)
+    needs_secret = bool(token) or bool(messenger) or not database_url.startswith("sqlite")
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -233,7 +245,31 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         telegram_pacing=_pacing(merged),
         outbox_max_attempts=_int(merged, "OUTBOX_MAX_ATTEMPTS", 0, minimum=0) or 0,
         telegram_staff_language=_staff_language(merged),
+        **messenger,
     )
+
+
+def _messenger(environ: Mapping[str, str]) -> dict[str, str]:
+    """The Messenger/Instagram settings: none, or all three secrets (a partial set is an error)."""
+    given = {name: _env(environ, name) for name in MESSENGER_REQUIRED}
+    api_url = _url(environ, "MESSENGER_API_URL", None)
+    if not any(given.values()):
+        return {}
+    for name, value in given.items():
+        if value is None:
+            others = ", ".join(n for n, v in given.items() if v)
+            raise ConfigError(
+                name, f"is required with {others} (Messenger needs all three, see .env.example)"
+            )
+    verify = given["MESSENGER_VERIFY_TOKEN"] or ""
+    if not verify.isprintable() or " " in verify:
+        raise ConfigError("MESSENGER_VERIFY_TOKEN", "must be one word without spaces or control characters")
+    return {
+        "messenger_page_token": given["MESSENGER_PAGE_TOKEN"] or "",
+        "messenger_app_secret": given["MESSENGER_APP_SECRET"] or "",
+        "messenger_verify_token": verify,
+        "messenger_api_url": api_url or DEFAULT_MESSENGER_API_URL,
+    }
 
 
 def _pacing(environ: Mapping[str, str]) -> bool:
