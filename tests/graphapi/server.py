@@ -137,6 +137,7 @@ class GraphAPIServer:
         self.users: dict[str, User] = {}
         self.sent_messages: list[Sent] = []
         self.calls: list[dict[str, Any]] = []  # every Send API request body, answered or not
+        self.call_times: list[float] = []  # time.monotonic() of each call
         self.violations: list[str] = []
         self.rejections: list[tuple[str, int, int | None]] = []  # (recipient, code, subcode)
         self._faults: list[Fault] = []
@@ -361,6 +362,7 @@ class GraphAPIServer:
         except ValueError:
             return self._violation("body is not JSON")
         self.calls.append(body)
+        self.call_times.append(time.monotonic())
         self._changed.set()
         if not self._token_ok(request):
             self.violations.append("wrong or missing page token")

@@ -24,6 +24,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot import metrics
@@ -56,7 +57,7 @@ class Lane:
     key: tuple[str, str]  # (channel, PSID/IGSID)
     queue: deque[Delivery] = field(default_factory=deque)
     facts: dict[int, store.Facts] = field(default_factory=dict)
-    unreachable: bool = False  # found out while sending
+    unreachable_since: datetime | None = None  # found out while sending (until they write again)
     paused_until: float = 0.0
     failures: int = 0
     task: asyncio.Task[None] | None = None
@@ -199,7 +200,7 @@ class Sender:
     async def _deliver(self, lane: Lane, item: Delivery, followed: bool) -> None:
         words = counsellor_words(item)
         facts = lane.facts.get(item.person_id) if item.person_id is not None else None
-        if lane.unreachable or (facts is not None and facts.unreachable):
+        if self._unreachable(lane, facts):
             await self._give_up(item, "unreachable: marked before", notice="unreachable")
             return
         how = self._window(item, facts, words)
@@ -244,6 +245,13 @@ class Sender:
         self.stats["sent"] += 1
         metrics.MESSAGES.labels(direction="out", channel=item.channel).inc()
 
+    @staticmethod
+    def _unreachable(lane: Lane, facts: store.Facts | None) -> bool:
+        if facts is not None and facts.unreachable:
+            return True
+        since = lane.unreachable_since
+        return since is not None and (facts is None or facts.last_seen is None or facts.last_seen <= since)
+
     def _window(self, item: Delivery, facts: store.Facts | None, words: bool) -> dict[str, str] | None:
         """How this item may go now: RESPONSE, HUMAN_AGENT, or not at all (None)."""
         if facts is None or facts.last_seen is None:
@@ -280,7 +288,7 @@ class Sender:
     # ---- errors ----------------------------------------------------------------------------------
     async def _failed(self, lane: Lane, item: Delivery, exc: GraphError) -> None:
         if exc.kind == "unreachable":
-            lane.unreachable = True
+            lane.unreachable_since = self.channel.clock()
             log.info("a %s person cannot be reached (%s)", item.channel, exc)
             await self._give_up(item, f"unreachable: {exc}", notice="unreachable", found_now=True)
         elif exc.kind == "window":
