@@ -12,7 +12,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,47 +21,15 @@ from sqlalchemy import func, select
 
 from bot.app import App, build_app
 from bot.channels.messenger import MessengerChannel, MessengerOptions
-from bot.config import Settings
 from bot.http import HttpServer
 from bot.jobs import CoreJobs, supervise
 from bot.storage.models import InboxEntry
-from bot.texts import Content, load_content
-from tests.graphapi.server import APP_SECRET, PAGE_TOKEN, VERIFY_TOKEN, GraphAPIServer
+from bot.texts import Content
+from tests.graphapi.channel import FAST, MESSENGER_SETTINGS, ms_settings, start_channel
+from tests.graphapi.server import GraphAPIServer
 from tests.telegram_fixtures import TG, tg_content, tg_session, tg_triager  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "messenger-test-secret-0123456789"
-
-FAST = MessengerOptions(
-    outbox_poll=0.05,
-    backoff_base=0.05,
-    backoff_cap=0.5,
-    rate_limit_wait=0.3,
-    rate_limit_cap=3.0,
-    handle_backoff=0.01,
-    replay_interval=0.2,
-    leader_poll=0.2,
-    drain_timeout=2.0,
-    request_timeout=5.0,
-)
-
-MESSENGER_SETTINGS: dict[str, Any] = {
-    "messenger_page_token": PAGE_TOKEN,
-    "messenger_app_secret": APP_SECRET,
-    "messenger_verify_token": VERIFY_TOKEN,
-}
-
-
-def ms_settings(database_url: str, data_dir: Path, graph_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "data_dir": data_dir,
-        "pseudonym_secret": SECRET,
-        "messenger_api_url": graph_url,
-        **MESSENGER_SETTINGS,
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 @dataclass
@@ -118,15 +86,6 @@ class MS:
     async def inbox_rows(self) -> int:
         async with self.app.sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(InboxEntry)) or 0)
-
-
-async def start_channel(app: App, base_url: str, options: MessengerOptions = FAST) -> tuple[Any, Any]:
-    channel = MessengerChannel(app, base_url=base_url, options=options)
-    http = HttpServer(app)
-    channel.attach(http)
-    await http.start("127.0.0.1", 0)
-    await channel.start()
-    return channel, http
 
 
 async def ms_session(
@@ -187,10 +146,10 @@ async def ms_tg(tmp_path: Path, tg_content: Content, tg_triager: Any) -> AsyncIt
 # ---- the bot in its own process, to be killed for real ---------------------------------------------
 async def spawn_bot(graph_url: str, database_url: str, data_dir: Path, triage: str) -> tuple[Any, int]:
     """Run the Messenger channel on its own HTTP server in a child process
-    (``python -m tests.graphapi.fixtures``); returns the process and its HTTP port once it is up."""
+    (``python -m tests.graphapi.bot_process``); returns the process and its HTTP port once it is up."""
     args = [graph_url, database_url, str(data_dir), triage]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.graphapi.fixtures", *args,
+        sys.executable, "-m", "tests.graphapi.bot_process", *args,
         stdout=asyncio.subprocess.PIPE, cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert proc.stdout is not None
@@ -199,19 +158,3 @@ async def spawn_bot(graph_url: str, database_url: str, data_dir: Path, triage: s
         proc.kill()
         raise RuntimeError(f"the bot process did not start: {line!r}")
     return proc, int(line.split()[1])
-
-
-async def _serve(graph_url: str, database_url: str, data_dir: str, triage: str) -> None:
-    from tests.telegram_fixtures import FakeTriager, make_triager
-
-    triager = FakeTriager() if triage == "fake" else make_triager(Path(triage))
-    settings = ms_settings(database_url, Path(data_dir), graph_url)
-    app = await build_app(settings, content=load_content(validate=False), triager=triager)
-    _channel, http = await start_channel(app, graph_url, replace(FAST, check_token=False))
-    print("READY", http.port, flush=True)
-    await asyncio.Event().wait()  # until killed
-
-
-if __name__ == "__main__":
-    a = sys.argv[1:]
-    asyncio.run(_serve(a[0], a[1], a[2], a[3]))
