@@ -146,3 +146,57 @@ async def test_instagram_events_arrive_and_are_answered_the_same_way(ms: MS) -> 
         people = list(await session.scalars(select(Person)))
         journal = list(await session.scalars(select(InboxEntry.channel)))
     assert [p.channel for p in people] == ["instagram"] and set(journal) == {"instagram"}
+
+
+async def test_the_reports_count_messenger_and_instagram_contacts_in_their_own_rows(ms: MS) -> None:
+    from bot.reports import build_report, helpline_today, render_table
+
+    await ms.say(PSID, "Salam")
+    await ms.say("6024913827462911", "Salam")
+    await ms.say(IGSID, "Salam", channel="instagram")
+    await ms.idle()
+    today = helpline_today()
+    report = await build_report(ms.app.sessions, today, today)
+    assert report.by_channel == {"messenger": 2, "instagram": 1}
+    table = render_table(report, ms.content, "en")
+    for code in ("messenger", "instagram"):
+        assert ms.content.t(f"report.channel.{code}", "en") in table
+
+
+async def test_python_m_bot_run_serves_the_webhook_on_the_one_http_server(
+    tmp_path, tg_content, tg_triager
+) -> None:
+    """``configured_channels`` picks the channel up from the settings; the Service puts its route on the
+    shared HTTP server beside /healthz, whose loops include the channel's."""
+    from bot.app import build_app
+    from bot.channels.messenger import MessengerChannel
+    from bot.runner import Service, configured_channels
+    from tests.graphapi import GraphAPIServer
+    from tests.graphapi.channel import ms_settings
+
+    async with GraphAPIServer() as graph:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}"
+        settings = ms_settings(url, tmp_path, graph.base_url, http_listen=("127.0.0.1", 0))
+        app = await build_app(settings, content=tg_content, triager=tg_triager)
+        channels = configured_channels(app)
+        assert [type(c) for c in channels] == [MessengerChannel]
+        service = Service(app, channels)
+        await service.start()
+        try:
+            assert service.http is not None
+            base = f"http://127.0.0.1:{service.http.port}"
+            async with aiohttp.ClientSession() as client:
+                params = {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"}
+                async with client.get(f"{base}/webhooks/messenger", params=params) as response:
+                    assert response.status == 200 and await response.text() == "42"
+                async with client.get(f"{base}/healthz") as response:
+                    assert response.status == 200
+            assert {"messenger-sender", "messenger-replay"} <= set(app.health.loops)
+            status, _ = await graph.deliver(
+                f"{base}/webhooks/messenger", graph.envelope([graph.text(PSID, "Salam")])
+            )
+            assert status == 200
+            await graph.wait_for_sent(PSID)
+        finally:
+            await service.stop()
+            await app.close()

@@ -112,8 +112,10 @@ class Sender:
                 await asyncio.wait_for(self._wake.wait(), self._idle_wait())
 
     def _idle_wait(self) -> float:
+        """Until the next look at the outbox: the poll interval, or the rest of a rate-limit pause (in
+        steps of at most 30 s, so the loop keeps beating for /healthz)."""
         paused = self._paused_until - time.monotonic()
-        return max(self.options.outbox_poll, paused) if paused > 0 else self.options.outbox_poll
+        return min(30.0, max(self.options.outbox_poll, paused)) if paused > 0 else self.options.outbox_poll
 
     async def stop(self, release: bool = True) -> None:
         tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
