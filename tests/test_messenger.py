@@ -200,3 +200,20 @@ async def test_python_m_bot_run_serves_the_webhook_on_the_one_http_server(
         finally:
             await service.stop()
             await app.close()
+
+
+async def test_forget_on_messenger_deletes_the_person_and_still_confirms(ms: MS) -> None:
+    content, graph = ms.content, ms.graph
+    await ms.say(PSID, "Salam")
+    await ms.idle()
+    await ms.say(PSID, "/forget")
+    await ms.idle()
+    ask = graph.sent(PSID)[-1]
+    assert "forget:yes" in ask.payloads
+    title = dict((p, t) for t, p in ask.choices)["forget:yes"]
+    await ms.post(graph.quick_reply(PSID, title, "forget:yes"))
+    await ms.idle()
+    assert graph.texts_to(PSID)[-1] == content.t("forget.done", "az", "unknown")
+    async with ms.app.sessions() as session:
+        assert list(await session.scalars(select(Person))) == []
+        assert list(await session.scalars(select(Message.text).where(Message.sender == "person"))) == []

@@ -81,8 +81,8 @@ class MessengerChannel:
             self._attached = True
 
     async def start(self) -> None:
-        if self.options.check_token:
-            await self._check_token()
+        if self.options.check_token:  # in the background: a slow Graph API must not hold up the start
+            self._tasks.append(asyncio.create_task(self._check_token(), name="messenger-token-check"))
         self._spawn("messenger-sender", self.sender.run, max(120.0, self.options.leader_poll * 6))
         self._spawn("messenger-replay", self.intake.replay_loop, max(120.0, self.options.replay_interval * 6))
         log.info("messenger channel started (Messenger and Instagram)")
