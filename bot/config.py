@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
+DEFAULT_MESSENGER_API_URL = "https://graph.facebook.com/v25.0"  # Graph API base with its version
+MESSENGER_REQUIRED = ("MESSENGER_PAGE_TOKEN", "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN")
 MIN_SECRET = 16
 
 
@@ -63,6 +65,11 @@ class Settings:
     rasa_token: str | None = None  # its auth token (rasa run --enable-api --auth-token ...)
     rasa_output_channel: str = "latest"  # the output channel trigger_intent answers on
     # --- end Rasa ---
+    # --- Messenger and Instagram (one Meta app, one Facebook Page with its Instagram account) ---
+    messenger_page_token: str | None = None  # the Page access token (sends on Messenger and Instagram)
+    messenger_app_secret: str | None = None  # checks X-Hub-Signature-256 on every webhook request
+    messenger_verify_token: str | None = None  # the webhook subscription handshake's hub.verify_token
+    messenger_api_url: str = DEFAULT_MESSENGER_API_URL
 
     @property
     def telegram_enabled(self) -> bool:
@@ -75,6 +82,10 @@ class Settings:
     @property
     def rasa_enabled(self) -> bool:
         return bool(self.rasa_url)
+
+    @property
+    def messenger_enabled(self) -> bool:
+        return bool(self.messenger_page_token and self.messenger_app_secret and self.messenger_verify_token)
 
     @property
     def staff_channel(self) -> str:
@@ -172,7 +183,7 @@ def _secret(environ: Mapping[str, str], data_dir: Path, required: bool) -> str:
     if required:
         raise ConfigError(
             "PSEUDONYM_SECRET",
-            "is required with Telegram or PostgreSQL (a long random string; keep it: changing it "
+            "is required with Telegram, Messenger or PostgreSQL (a long random string; keep it: changing it "
             "makes every person new)",
         )
     # Local terminal use: keep a generated secret beside the SQLite file, readable by the owner only.
@@ -229,7 +240,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError("LOG_LEVEL", f"must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
 
-    needs_secret = bool(token) or not database_url.startswith("sqlite")
+    messenger = _messenger(merged)
+    needs_secret = bool(token) or bool(messenger) or not database_url.startswith("sqlite")
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -257,6 +269,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
         telegram_staff_language=_staff_language(merged),
         **_webchat(merged),
         **_rasa(merged),
+        **messenger,
     )
 
 
@@ -278,6 +291,29 @@ def _rasa(environ: Mapping[str, str]) -> dict[str, str | None]:
 
 
 # --- end Rasa ---
+
+
+def _messenger(environ: Mapping[str, str]) -> dict[str, str]:
+    """The Messenger/Instagram settings: none, or all three secrets (a partial set is an error)."""
+    given = {name: _env(environ, name) for name in MESSENGER_REQUIRED}
+    api_url = _url(environ, "MESSENGER_API_URL", None)
+    if not any(given.values()):
+        return {}
+    for name, value in given.items():
+        if value is None:
+            others = ", ".join(n for n, v in given.items() if v)
+            raise ConfigError(
+                name, f"is required with {others} (Messenger needs all three, see .env.example)"
+            )
+    verify = given["MESSENGER_VERIFY_TOKEN"] or ""
+    if not verify.isprintable() or " " in verify:
+        raise ConfigError("MESSENGER_VERIFY_TOKEN", "must be one word without spaces or control characters")
+    return {
+        "messenger_page_token": given["MESSENGER_PAGE_TOKEN"] or "",
+        "messenger_app_secret": given["MESSENGER_APP_SECRET"] or "",
+        "messenger_verify_token": verify,
+        "messenger_api_url": api_url or DEFAULT_MESSENGER_API_URL,
+    }
 
 
 def _pacing(environ: Mapping[str, str]) -> bool:

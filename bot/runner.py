@@ -44,6 +44,12 @@ def configured_channels(app: App) -> list[Channel]:
         from bot.channels.rasa.sender import RasaChannel
 
         channels.append(RasaChannel(app))
+    if app.settings.messenger_enabled:  # Messenger and Instagram: one webhook, one sender
+        from bot.channels.messenger import MessengerChannel
+
+        messenger = MessengerChannel(app)
+        messenger.peers = channels  # it wakes the staff chat's sender when it queues a notice
+        channels.append(messenger)
     return channels
 
 
