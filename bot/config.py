@@ -52,19 +52,17 @@ class Settings:
     http_listen_set: bool = False  # HTTP_LISTEN (or TELEGRAM_WEBHOOK_LISTEN) was given
     triage_label_days: int = 365  # counsellors' triage labels are kept this long
     telegram_pacing: bool = True  # keep to Telegram's flood limits (off only against a local test server)
-    # ---- web chat (bot/channels/webchat) ----
+    # web chat (bot/channels/webchat)
     webchat_allowed_origins: tuple[str, ...] = ()  # sites that may embed the chat; none: the chat is off
     webchat_max_chars: int = 2000  # characters of one message from the browser
     webchat_messages_per_minute: int = 20  # per session
     webchat_connections_per_address: int = 20  # open chat sockets per IP address
     webchat_session_hours: float = 168.0  # a session unused this long is forgotten by the browser's token
     webchat_trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")  # X-Forwarded-For read from these
-    # ---- end web chat ----
-    # --- Rasa (bot/channels/rasa) ---
+    # Rasa (bot/channels/rasa)
     rasa_url: str | None = None  # the Rasa server's HTTP API: counsellors' replies reach people through it
     rasa_token: str | None = None  # its auth token (rasa run --enable-api --auth-token ...)
     rasa_output_channel: str = "latest"  # the output channel trigger_intent answers on
-    # --- end Rasa ---
     # --- Messenger and Instagram (one Meta app, one Facebook Page with its Instagram account) ---
     messenger_page_token: str | None = None  # the Page access token (sends on Messenger and Instagram)
     messenger_app_secret: str | None = None  # checks X-Hub-Signature-256 on every webhook request
@@ -290,9 +288,6 @@ def _rasa(environ: Mapping[str, str]) -> dict[str, str | None]:
     return {"rasa_url": url, "rasa_token": token, "rasa_output_channel": output}
 
 
-# --- end Rasa ---
-
-
 def _messenger(environ: Mapping[str, str]) -> dict[str, str]:
     """The Messenger/Instagram settings: none, or all three secrets (a partial set is an error)."""
     given = {name: _env(environ, name) for name in MESSENGER_REQUIRED}
@@ -402,6 +397,3 @@ def _webchat(environ: Mapping[str, str]) -> dict[str, object]:
             environ, "WEBCHAT_TRUSTED_PROXIES", defaults.webchat_trusted_proxies
         ),
     }
-
-
-# ---- end web chat ------------------------------------------------------------------------------

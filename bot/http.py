@@ -8,7 +8,6 @@ import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot import metrics
 
@@ -30,13 +29,7 @@ class HttpServer:
         self.port: int | None = None
 
     async def healthz(self, _: web.Request) -> web.Response:
-        problems = list(self.app.health.problems())
-        try:
-            async with asyncio.timeout(3):
-                async with self.app.db.engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
-        except Exception as exc:
-            problems.insert(0, f"database: {type(exc).__name__}")
+        problems = await self.app.health.check(self.app.db)
         if problems:
             return web.Response(status=503, text="unhealthy\n" + "\n".join(problems) + "\n")
         return web.Response(text="ok\n")

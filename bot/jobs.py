@@ -83,6 +83,17 @@ class Health:
                 found.append(f"{state.name}: no heartbeat for {int(now - state.last_beat)} s")
         return found
 
+    async def check(self, db: Database) -> list[str]:
+        """Everything wrong now (the database first), for ``/healthz``: empty when all is well."""
+        found = self.problems()
+        try:
+            async with asyncio.timeout(3):
+                async with db.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            found.insert(0, f"database: {type(exc).__name__}")
+        return found
+
 
 async def supervise(
     name: str,
@@ -110,6 +121,21 @@ async def supervise(
                 await asyncio.sleep(delay)
     finally:
         state.stopped = True
+
+
+def start_supervised(
+    name: str,
+    body: Callable[[], Awaitable[Any]],
+    health: Health | None = None,
+    *,
+    base: float = 1.0,
+    cap: float = 30.0,
+    stale_after: float = 120.0,
+) -> asyncio.Task[None]:
+    """``supervise(...)`` as a task named ``name``."""
+    return asyncio.create_task(
+        supervise(name, body, health, base=base, cap=cap, stale_after=stale_after), name=name
+    )
 
 
 async def every(

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from bot.app import App
 from bot.http import HttpServer
-from bot.jobs import CoreJobs, supervise
+from bot.jobs import CoreJobs, start_supervised
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,11 @@ def configured_channels(app: App) -> list[Channel]:
         from bot.channels.telegram import TelegramChannel
 
         channels.append(TelegramChannel(app))
-    # ---- web chat ----
     if app.settings.webchat_enabled:
         from bot.channels.webchat import WebchatChannel
 
         channels.append(WebchatChannel(app))
-    # ---- end web chat ----
-    if app.settings.rasa_enabled:  # --- Rasa: counsellors' replies through Rasa's HTTP API ---
+    if app.settings.rasa_enabled:  # counsellors' replies reach Rasa through its HTTP API
         from bot.channels.rasa.sender import RasaChannel
 
         channels.append(RasaChannel(app))
@@ -78,14 +76,11 @@ class Service:
         for channel in self.channels:
             await channel.start()
             self._started.append(channel)
-        self._jobs_task = asyncio.create_task(
-            supervise(
-                "core-jobs",
-                self.jobs.forever,
-                self.app.health,
-                stale_after=max(120.0, self.jobs.reminder_interval * 6),
-            ),
-            name="core-jobs",
+        self._jobs_task = start_supervised(
+            "core-jobs",
+            self.jobs.forever,
+            self.app.health,
+            stale_after=max(120.0, self.jobs.reminder_interval * 6),
         )
 
     async def stop(self) -> None:

@@ -27,7 +27,7 @@ from bot.channels.messenger.options import MessengerOptions
 from bot.channels.messenger.pipeline import Intake
 from bot.channels.messenger.sender import Sender
 from bot.domain import Inbound, Outcome
-from bot.jobs import describe, supervise
+from bot.jobs import describe, start_supervised
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -88,18 +88,17 @@ class MessengerChannel:
         log.info("messenger channel started (Messenger and Instagram)")
 
     def _spawn(self, name: str, body: Any, stale_after: float) -> None:
-        task = asyncio.create_task(
-            supervise(
+        options = self.options
+        self._tasks.append(
+            start_supervised(
                 name,
                 body,
                 self.app.health,
-                base=self.options.backoff_base,
-                cap=self.options.backoff_cap,
+                base=options.backoff_base,
+                cap=options.backoff_cap,
                 stale_after=stale_after,
-            ),
-            name=name,
+            )
         )
-        self._tasks.append(task)
 
     async def _check_token(self) -> None:
         """Ask the Graph API whose token this is; a bad token is logged (the webhook keeps recording

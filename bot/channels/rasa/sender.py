@@ -36,7 +36,7 @@ from bot.app import App
 from bot.channels.rasa import BUTTONS_ENTITY, CHANNEL, INTENT, MESSAGE_ENTITY
 from bot.channels.rasa.turns import message_of
 from bot.deliveries import StaffNotice, ToPerson
-from bot.jobs import Leadership, describe, supervise
+from bot.jobs import Leadership, describe, start_supervised
 from bot.storage.models import OutboxItem, utcnow
 from bot.storage.outbox import Delivery, backoff
 
@@ -255,10 +255,7 @@ class RasaChannel:
         return None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(
-            supervise("rasa-sender", self.sender.forever, self.app.health, stale_after=120.0),
-            name="rasa-sender",
-        )
+        self._task = start_supervised("rasa-sender", self.sender.forever, self.app.health)
 
     async def stop(self) -> None:
         if self._task is not None:

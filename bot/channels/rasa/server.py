@@ -22,13 +22,11 @@ import warnings
 import zlib
 from typing import Any
 
-from sqlalchemy import text
-
 from bot.app import App
 from bot.channels.rasa.actions import ACTIONS
 from bot.channels.rasa.calls import BadCall, check
 from bot.channels.rasa.turns import RasaTurns
-from bot.jobs import supervise
+from bot.jobs import start_supervised
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -96,13 +94,7 @@ class ActionServer:
     async def _healthz(self, _: Request) -> Any:
         """Like the bot's ``/healthz``: the database answers and the replay loop beats (rasa-sdk's own
         ``/health`` only says the server is up)."""
-        problems = list(self.app.health.problems())
-        try:
-            async with asyncio.timeout(3):
-                async with self.app.db.engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
-        except Exception as exc:
-            problems.insert(0, f"database: {type(exc).__name__}")
+        problems = await self.app.health.check(self.app.db)
         if problems:
             return response.text("unhealthy\n" + "\n".join(problems) + "\n", status=503)
         return response.text("ok\n")
@@ -121,14 +113,11 @@ class ActionServer:
         await server.before_start()
         await server.after_start()
         self._server = server
-        self._replay = asyncio.create_task(
-            supervise(
-                "rasa-replay",
-                self._replay_forever,
-                self.app.health,
-                stale_after=max(120.0, self.replay_interval * 6),
-            ),
-            name="rasa-replay",
+        self._replay = start_supervised(
+            "rasa-replay",
+            self._replay_forever,
+            self.app.health,
+            stale_after=max(120.0, self.replay_interval * 6),
         )
         log.info("Rasa action server listening on %s:%s", self.host, self.port)
 

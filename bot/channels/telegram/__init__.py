@@ -38,7 +38,7 @@ from bot.channels.telegram.staff import StaffGate
 from bot.channels.telegram.user import StartThrottle
 from bot.deliveries import StaffNotice
 from bot.domain import Inbound, Outcome
-from bot.jobs import describe, supervise
+from bot.jobs import describe, start_supervised
 from bot.storage.outbox import backoff
 
 if TYPE_CHECKING:
@@ -146,18 +146,17 @@ class TelegramChannel:
         )
 
     def _spawn(self, name: str, body: Any, stale_after: float) -> None:
-        task = asyncio.create_task(
-            supervise(
+        options = self.options
+        self._tasks.append(
+            start_supervised(
                 name,
                 body,
                 self.app.health,
-                base=self.options.backoff_base,
-                cap=self.options.backoff_cap,
+                base=options.backoff_base,
+                cap=options.backoff_cap,
                 stale_after=stale_after,
-            ),
-            name=name,
+            )
         )
-        self._tasks.append(task)
 
     async def stop(self) -> None:
         """Stop taking updates, finish those in hand (for a short while), give back unsent items."""

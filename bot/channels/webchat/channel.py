@@ -30,7 +30,7 @@ from bot.channels.webchat.pages import Pages
 from bot.channels.webchat.protocol import BadFrame, Hello, Say, parse
 from bot.channels.webchat.sessions import Sessions
 from bot.domain import Inbound
-from bot.jobs import describe, supervise
+from bot.jobs import describe, start_supervised
 
 if TYPE_CHECKING:
     from bot.http import HttpServer
@@ -99,18 +99,17 @@ class WebchatChannel:
         log.info("web chat started (%d allowed origin(s))", len(self.allowed))
 
     def _spawn(self, name: str, body: Any, stale_after: float) -> None:
-        task = asyncio.create_task(
-            supervise(
+        options = self.options
+        self._tasks.append(
+            start_supervised(
                 name,
                 body,
                 self.app.health,
-                base=self.options.backoff_base,
-                cap=self.options.backoff_cap,
+                base=options.backoff_base,
+                cap=options.backoff_cap,
                 stale_after=stale_after,
-            ),
-            name=name,
+            )
         )
-        self._tasks.append(task)
 
     async def stop(self) -> None:
         for task in self._tasks:
