@@ -31,7 +31,9 @@ pytestmark = pytest.mark.postgres
 
 USERS = int(os.environ.get("REPLICA_USERS", "200"))
 PER_USER = int(os.environ.get("REPLICA_MESSAGES", "5"))
-WORDS = ["Salam", "imtahandan çox qorxuram", "evdə dava var, bezmişəm", "dostum yoxdur", "nə etməliyəm?"]
+# Ordinary words (the triage keeps them below a crisis), so that the crises are the 5% below: this test
+# is about sharing the work, not about the triage's precision.
+WORDS = ["Salam", "imtahandan qorxuram", "valideynlərim tez-tez dalaşır", "dostum yoxdur", "nə etməliyəm?"]
 CRISIS = "bu gecə özümü öldürəcəm, həbləri yığmışam"
 COUNSELLORS = {501: "administrator", 502: "member"}
 

@@ -210,19 +210,22 @@ async def run_staff(
     console.write(console.t("staff.console_intro"))
 
     async def alerts() -> None:
-        while True:
-            try:
-                if jobs is not None:
-                    await jobs.tick()
-                await console.show_alerts()
-            except Exception as exc:  # the database may be away for a moment
-                log.error("console alerts failed: %s", describe(exc))
-            await asyncio.sleep(1.0)
+        try:
+            if jobs is not None:
+                await jobs.tick()  # reminders due now are written before anything is shown
+            await console.show_alerts()
+        except Exception as exc:  # the database may be away for a moment
+            log.error("console alerts failed: %s", describe(exc))
 
-    watcher = asyncio.create_task(alerts())
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            await alerts()
+
+    await alerts()
+    watcher = asyncio.create_task(watch())
     loop = asyncio.get_running_loop()
     try:
-        await console.show_alerts()
         while True:
             console.out.write("staff> ")
             console.out.flush()
