@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import lifecycle, metrics, payloads, privacy
 from bot.config import Settings
 from bot.deliveries import CaseNote, RelayIn, ToPerson, Withdraw
-from bot.domain import CaseStatus, EventKind, Inbound, Outcome, Signal, TriageResult
+from bot.domain import EventKind, Inbound, Outcome, Signal, TriageResult
 from bot.flows import route
 from bot.flows.base import ConversationState, Profile, QueueInfo, Turn
 from bot.privacy import Pseudonymizer
@@ -246,7 +246,7 @@ class Engine:
                 conversation_id=conversation.id,
                 person_id=person.id,
                 channel=person.channel,
-                status=CaseStatus.BOT.value,
+                status=lifecycle.START.value,
                 created_at=now,
             )
             session.add(case)
@@ -280,7 +280,7 @@ class Engine:
         if not lifecycle.is_queued(case):
             return None
         await session.flush()
-        queued = list(await session.scalars(select(Case).where(Case.status == CaseStatus.QUEUED.value)))
+        queued = list(await session.scalars(select(Case).where(Case.status == lifecycle.WAITING.value)))
         order = [c.id for c in lifecycle.queue_order(queued)]
         position = order.index(case.id) + 1 if case.id in order else len(order) + 1
         since = self.clock() - CLAIM_TIMES_WINDOW

@@ -45,6 +45,8 @@ from bot.domain import (
 )
 
 MAX_SIGNALS = 30
+START = CaseStatus.BOT  # a new conversation's case: the bot answers alone
+WAITING = CaseStatus.QUEUED  # in the counsellor queue, not claimed yet (for the queries that count it)
 OPEN = frozenset({CaseStatus.QUEUED, CaseStatus.CLAIMED})
 # A close that comes this soon after a rise of risk the counsellor has not seen yet is refused once:
 # the person's words and the close crossed (the counsellor pressed Close while they wrote).

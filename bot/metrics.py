@@ -11,7 +11,8 @@ from datetime import datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import func, select
 
-from bot.domain import CaseStatus, Risk
+from bot import lifecycle
+from bot.domain import Risk
 from bot.storage.db import Database
 from bot.storage.models import Case, OutboxItem, utcnow
 
@@ -58,7 +59,7 @@ async def refresh(db: Database, now: datetime | None = None) -> None:
         rows = (
             await session.execute(
                 select(Case.risk, func.count(), func.min(Case.waiting_since))
-                .where(Case.status == CaseStatus.QUEUED.value)
+                .where(Case.status == lifecycle.WAITING.value)
                 .group_by(Case.risk)
             )
         ).all()

@@ -329,7 +329,7 @@ class StaffDesk:
         async with self.db.write() as session:
             queued = await session.scalars(
                 select(Case).where(
-                    Case.status == CaseStatus.QUEUED.value,
+                    Case.status == lifecycle.WAITING.value,
                     Case.risk.in_((Risk.URGENT.value, Risk.IMMINENT.value)),
                 )
             )

@@ -10,7 +10,7 @@ from html import escape
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import lifecycle
-from bot.domain import CaseStatus, Category, Risk, StaffMember
+from bot.domain import Category, Risk, StaffMember
 from bot.staff import CaseView
 from bot.texts import Content
 
@@ -48,7 +48,7 @@ def card_text(content: Content, view: CaseView, lang: str, now: datetime, forum:
     """The case card (HTML)."""
     t = content.t
     status = t(f"tg.card.status.{view.status.value}", lang, name=view.assignee_name or "?")
-    if view.status == CaseStatus.CLOSED and view.outcome:
+    if lifecycle.is_closed(view) and view.outcome:
         status += " · " + t(f"outcome.{view.outcome}", lang)
     head = [
         "<b>"
@@ -126,11 +126,11 @@ def _button(content: Content, key: str, lang: str, data: str) -> InlineKeyboardB
 
 
 def card_markup(content: Content, view: CaseView, lang: str) -> InlineKeyboardMarkup | None:
-    if view.status == CaseStatus.QUEUED:
+    if lifecycle.is_queued(view):
         row = [_button(content, "tg.btn.claim", lang, f"claim:{view.id}")]
         if not view.risk.escalates:  # a crisis case is closed only by the counsellor who claimed it
             row.append(_button(content, "tg.btn.close", lang, f"close:{view.id}"))
-    elif view.status == CaseStatus.CLAIMED:
+    elif lifecycle.is_claimed(view):
         row = [
             _button(content, "tg.btn.release", lang, f"release:{view.id}"),
             _button(content, "tg.btn.close", lang, f"close:{view.id}"),
@@ -187,7 +187,7 @@ def review_text(content: Content, view: CaseView, lang: str) -> str:
 
 def topic_name(content: Content, view: CaseView, lang: str) -> str:
     category = content.category_label(view.category, lang)
-    if view.status == CaseStatus.CLOSED:
+    if lifecycle.is_closed(view):
         name = content.t("tg.topic.closed", lang, case=view.id, category=category)
     else:
         name = content.t(
@@ -269,7 +269,7 @@ def queue_text(
     for view in views[:50]:
         status = (
             t("tg.queue.with", lang, name=view.assignee_name or "?")
-            if view.status == CaseStatus.CLAIMED
+            if lifecycle.is_claimed(view)
             else t("tg.queue.waiting", lang)
         )
         line = escape(

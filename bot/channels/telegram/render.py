@@ -21,7 +21,7 @@ from bot.channels.telegram.errors import error_text, message_gone
 from bot.channels.telegram.refs import IN, NOTE, QUOTE
 from bot.channels.telegram.staffchat import NO_PREVIEW, StaffChat
 from bot.deliveries import CaseNote, MediaToPerson, RelayIn, Reminder, StaffNotice, ToPerson, Withdraw
-from bot.domain import CaseStatus, Risk
+from bot.domain import Risk
 from bot.staff import CaseView
 from bot.storage.models import utcnow
 from bot.storage.outbox import Delivery
@@ -191,7 +191,7 @@ class Renderer:
             on_duty = await app.desk.on_duty()
             text = cards.raised_text(content, view, self.lang, before, note.excerpt, on_duty)
             markup = (
-                cards.claim_markup(content, view, self.lang) if view.status == CaseStatus.QUEUED else None
+                cards.claim_markup(content, view, self.lang) if lifecycle.is_queued(view) else None
             )
             await self.note(view, text, markup, html=True, direction=QUOTE if note.excerpt else NOTE)
         elif note.reason == lifecycle.Reason.PERSON_LEFT:
@@ -205,7 +205,7 @@ class Renderer:
         return {"card": card}
 
     async def reminder(self, view: CaseView) -> dict[str, Any]:
-        if view.status != CaseStatus.QUEUED:
+        if not lifecycle.is_queued(view):
             return {"skipped": view.status.value}
         content = self.channel.app.content
         text = cards.reminder_text(content, view, self.lang, utcnow())

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import LinkPreviewOptions, Message, MessageId, ReplyParameters
 
+from bot import lifecycle
 from bot.channels.telegram import cards
 from bot.channels.telegram.errors import message_gone, not_modified, thread_gone
-from bot.domain import CaseStatus
 from bot.staff import CaseView
 from bot.storage.models import utcnow
 
@@ -133,7 +133,7 @@ class StaffChat:
         except TelegramBadRequest as exc:
             if not (not_modified(exc) or thread_gone(exc)):
                 raise
-        closed = view.status == CaseStatus.CLOSED
+        closed = lifecycle.is_closed(view)
         if closed or reopen:
             change = bot.close_forum_topic if closed else bot.reopen_forum_topic
             try:

@@ -90,7 +90,7 @@ class Console:
         if view is None:
             return None
         if isinstance(payload, Reminder):
-            if view.status.value != "queued":
+            if not lifecycle.is_queued(view):
                 return None
             minutes = int(view.waiting_seconds(utcnow()) // 60)
             return "⏰ " + self.t(
