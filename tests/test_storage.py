@@ -9,10 +9,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 import bot.channels.telegram.models  # noqa: F401  (the Telegram channel's tables are in the schema)
-from bot.deliveries import Reminder, ToPerson
+from bot.deliveries import Reminder, ToPerson, encode
 from bot.privacy import Pseudonymizer
 from bot.storage.db import Database, current_revision, make_engine, upgrade
-from bot.storage.models import Base, OutboxItem
+from bot.storage.models import Base, OutboxItem, Person, utcnow
 from bot.storage.outbox import Outbox
 from tests.conftest import SECRET
 
@@ -91,4 +91,35 @@ async def test_a_new_sender_takes_back_the_leases_of_a_dead_one(database_url: st
     assert await outbox.due("tg") == []
     assert await outbox.reclaim("tg") == 3
     assert [d.id for d in await outbox.due("tg")] == ids  # in order, at once (no full lease wait)
+    await db.dispose()
+
+
+async def test_a_persons_message_never_overtakes_an_older_one_waiting_for_a_retry(database_url: str) -> None:
+    """Whatever the sender, and across a restart: while an older message of a person waits for its
+    retry, their newer ones are not handed out; other people's messages are."""
+    db = Database.connect(database_url)
+    await upgrade(db.engine)
+    outbox = Outbox(db, Pseudonymizer(SECRET))
+    async with db.write() as session:
+        people = [Person(channel="tg", pseudonym=f"p{i}", anon_token=f"t{i}") for i in range(2)]
+        session.add_all(people)
+        await session.flush()
+        kind, payload = encode(ToPerson(text="m"))
+        rows = [
+            OutboxItem(channel="tg", target="person", kind=kind, person_id=person.id, payload=payload)
+            for person in (people[0], people[0], people[1], people[0])
+        ]
+        session.add_all(rows)
+        await session.flush()
+        ids = [row.id for row in rows]
+    first = await outbox.due("tg", limit=1)
+    assert [d.id for d in first] == ids[:1]
+    await outbox.retry(ids[0], 3600, "HTTP 500")  # the first message of person 0 waits an hour
+    assert [d.id for d in await outbox.due("tg")] == [ids[2]]  # person 1's goes; person 0's wait
+    await outbox.defer([ids[2]], 0)
+    async with db.write() as session:  # the hour has passed
+        await session.execute(
+            OutboxItem.__table__.update().where(OutboxItem.id == ids[0]).values(next_attempt_at=utcnow())
+        )
+    assert [d.id for d in await outbox.due("tg")] == ids  # all of them, each person's in order
     await db.dispose()

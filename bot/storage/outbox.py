@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.deliveries import Payload, decode, encode
 from bot.storage.db import Database
@@ -96,8 +97,25 @@ class Outbox:
 
     # ---- taking ------------------------------------------------------------------------------------
     async def due(self, channel: str, limit: int = 50, target: str | None = None) -> list[Delivery]:
-        """Take up to ``limit`` items that are due, oldest first, and lease them."""
+        """Take up to ``limit`` items that are due, oldest first, and lease them.
+
+        A person's message never overtakes an older one of theirs that waits for a retry (or was put
+        back behind one): it stays here until that one is due too, also across a restart."""
         now = self.clock()
+        older = aliased(OutboxItem)
+        waits_behind = (
+            select(older.id)
+            .where(
+                older.person_id == OutboxItem.person_id,
+                older.channel == OutboxItem.channel,
+                older.target == "person",
+                older.status == PENDING,
+                older.id < OutboxItem.id,
+                older.next_attempt_at > now,
+                (older.leased_until.is_(None)) | (older.leased_until < now),
+            )
+            .exists()
+        )
         async with self.db.write() as session:
             query = (
                 select(OutboxItem)
@@ -106,6 +124,7 @@ class Outbox:
                     OutboxItem.status == PENDING,
                     OutboxItem.next_attempt_at <= now,
                     (OutboxItem.leased_until.is_(None)) | (OutboxItem.leased_until < now),
+                    ~((OutboxItem.target == "person") & waits_behind),
                 )
                 .order_by(OutboxItem.id)
                 .limit(limit)
