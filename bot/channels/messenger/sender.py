@@ -166,8 +166,11 @@ class Sender:
             lane = self._lanes.get(key) or self._lanes.setdefault(key, Lane(key))
             if item.person_id is not None and item.person_id in facts:
                 lane.facts[item.person_id] = facts[item.person_id]
-            if lane.paused_until > time.monotonic():
-                await self._defer([item], lane.paused_until - time.monotonic())
+            # a pause that began while this batch was read (another send hit a rate limit, or an older
+            # message of this person went back for a retry): go after it, never before
+            paused = max(lane.paused_until, self._paused_until) - time.monotonic()
+            if paused > 0:
+                await self._defer([item], paused)
                 continue
             lane.queue.append(item)
             self._held[item.id] = lane
@@ -189,6 +192,7 @@ class Sender:
         while lane.queue:
             wait = self._paused_until - time.monotonic()
             if wait > 0:  # a Page-wide rate limit began: the rest waits in the outbox, in order
+                lane.paused_until = max(lane.paused_until, time.monotonic() + wait)
                 rest = list(lane.queue)
                 lane.queue.clear()
                 for item in rest:
@@ -325,7 +329,11 @@ class Sender:
         self._wake_in(delay)
 
     async def _reschedule(self, lane: Lane, item: Delivery, delay: float, error: str) -> None:
-        """Retry ``item`` after ``delay``; the lane's other held items go back to the outbox till then."""
+        """Retry ``item`` after ``delay``; the lane's other held items go back to the outbox till then.
+
+        The lane stays paused as long, before anything is awaited: a batch being taken meanwhile must
+        not put a newer message of this person on the lane ahead of the one going back."""
+        lane.paused_until = max(lane.paused_until, time.monotonic() + delay)
         rest = list(lane.queue)
         lane.queue.clear()
         for other in (item, *rest):
