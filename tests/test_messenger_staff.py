@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.storage.models import Case, OutboxItem, Person
+from bot.storage.models import Case, Conversation, OutboxItem
 from tests.graphapi.fixtures import MS, ms_tg, tg_content, tg_triager  # noqa: F401
 
 PSID = "6024913827462910"
@@ -37,8 +37,8 @@ async def open_and_claim(ms: MS, user: str = PSID, channel: str = "messenger", c
 async def age(ms: MS, user: str, hours: float, meta_too: bool = True) -> None:
     """Time passes: the person last wrote ``hours`` earlier (for the bot and, by default, for Meta)."""
     async with ms.app.db.write() as session:
-        for person in await session.scalars(select(Person)):
-            person.last_seen_at = person.last_seen_at - timedelta(hours=hours)
+        for conversation in await session.scalars(select(Conversation)):
+            conversation.last_activity_at = conversation.last_activity_at - timedelta(hours=hours)
     if meta_too:
         ms.graph.age(user, hours)
 

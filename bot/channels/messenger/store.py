@@ -1,7 +1,8 @@
 """What the sender reads from the database besides the outbox items themselves.
 
-- When each person last wrote (``people.last_seen_at``, set by the engine for every message): Meta's
-  messaging windows (24 hours; 7 days for a counsellor's reply) count from there.
+- When each person last wrote (their conversations' ``last_activity_at``, set by the engine on every
+  message they send; ``people.last_seen_at`` is kept only to the hour): Meta's messaging windows
+  (24 hours; 7 days for a counsellor's reply) count from there.
 - Whether a person is known to be unreachable: a message to them was refused because they blocked the
   Page or deleted their account (the dead outbox item says so), and they have not written since.
 - Whether an older message to a person still waits (for a retry after an error, possibly from before a
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 
 from bot.channels.messenger.events import CHANNELS
 from bot.storage.db import Database
-from bot.storage.models import OutboxItem, Person
+from bot.storage.models import Conversation, OutboxItem
 from bot.storage.outbox import DEAD, PENDING
 
 UNREACHABLE = "unreachable"  # how a dead item's error begins when the person cannot be reached
@@ -36,7 +37,13 @@ async def facts(db: Database, person_ids: Iterable[int]) -> dict[int, Facts]:
         return {}
     async with db.read() as session:
         seen = dict(
-            (await session.execute(select(Person.id, Person.last_seen_at).where(Person.id.in_(ids)))).all()
+            (
+                await session.execute(
+                    select(Conversation.person_id, func.max(Conversation.last_activity_at))
+                    .where(Conversation.person_id.in_(ids))
+                    .group_by(Conversation.person_id)
+                )
+            ).all()
         )
         blocked = dict(
             (
