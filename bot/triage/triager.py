@@ -10,7 +10,9 @@ Two parts decide the risk level, and the higher one wins (nothing lowers what th
 Conversation context: ``history`` holds the person's earlier messages (oldest first).  The model
 reads a window of them with decaying weights together with the message (a short follow-up such as
 "hər gün" or "yes" weighs little on its own, so the conversation's topic carries over; a long message
-on a new subject outweighs the window), and the rules may take their concepts from earlier messages
+on a new subject outweighs the window; an earlier message weighs less when it is short, and nothing
+when it carries no concern of its own, so an opening "Salam" does not blur the concern that follows
+it), and the rules may take their concepts from earlier messages
 (a medicine question, then "we have a whole box at home").  The risk of a message in context is the
 highest of: its rules, the model on the message alone, and the model on the window, so history can
 raise the level but never lower it.  ``prior`` (signals already on the case) also fills rule groups.
@@ -85,6 +87,8 @@ class _Seen:
     concepts: frozenset[str]
     vector: Vector
     who: frozenset[str]  # audience markers found: adult / child / third / first
+    p: Prediction  # the model on the message alone
+    neutral: bool  # no concern of its own (a greeting, "ok"): nothing to carry into later turns
 
 
 class Triager:
@@ -114,8 +118,8 @@ class Triager:
             assessment = self.rules.assess(norm.folded, prior, before, concepts=alone.concepts)
         else:
             assessment = alone
-        p_alone = self.model.predict_vector(seen.vector)
-        p_ctx = self._in_context(seen, earlier) if earlier else None
+        p_alone = seen.p
+        p_ctx = self._in_context(seen, earlier)
         risk, signals = self._risk(assessment, p_alone, p_ctx, seen.words)
         p = p_ctx or p_alone
         audience = self._audience(seen.who)
@@ -151,13 +155,15 @@ class Triager:
             return found
         words = sum(1 for tok in norm.tokens if any(ch.isalpha() for ch in tok))
         who = frozenset(self.markers.found(norm.folded))
-        seen = _Seen(
-            folded=norm.folded,
-            words=words,
-            concepts=frozenset(a.concepts),
-            vector=self.model.message_vector(norm.folded, symbolic_features(norm, a, who)),
-            who=who,
+        vector = self.model.message_vector(norm.folded, symbolic_features(norm, a, who))
+        p = self.model.predict_vector(vector)
+        neutral = (
+            not a.concepts
+            and p.top_category[0] == Category.OTHER.value
+            and self.model.level(p) == Risk.NONE
+            and all(prob < self.settings.topic for prob in p.topics.values())
         )
+        seen = _Seen(norm.folded, words, frozenset(a.concepts), vector, who, p, neutral)
         self._seen[text] = seen
         if len(self._seen) > _HISTORY_CACHE:
             self._seen.popitem(last=False)
@@ -170,13 +176,23 @@ class Triager:
         norm = normalize(text)
         return self._remember(text, norm, self.rules.assess(norm.folded))
 
-    def _in_context(self, seen: _Seen, earlier: list[_Seen]) -> Prediction:
+    def _in_context(self, seen: _Seen, earlier: list[_Seen]) -> Prediction | None:
+        """The model on the message with the earlier ones of its conversation, or None when they carry
+        nothing (no earlier message, or only greetings and the like).  Each earlier message weighs
+        less the further back it is and the shorter it is, like the message itself."""
         s = self.settings
-        own = min(1.0, max(seen.words, 1) / s.full_weight_words)
-        parts: list[tuple[Vector, float]] = [(seen.vector, own)]
-        for k, e in enumerate(reversed(earlier), start=1):
-            parts.append((e.vector, s.decay**k))
-        return self.model.predict_vector(combine(parts))
+
+        def weight(e: _Seen) -> float:
+            return min(1.0, max(e.words, 1) / s.full_weight_words)
+
+        parts: list[tuple[Vector, float]] = [
+            (e.vector, s.decay**k * weight(e))
+            for k, e in enumerate(reversed(earlier), start=1)
+            if not e.neutral
+        ]
+        if not parts:
+            return None
+        return self.model.predict_vector(combine([(seen.vector, weight(seen)), *parts]))
 
     # -- risk ------------------------------------------------------------------------------------
 
