@@ -12,7 +12,8 @@ reached that browser's open socket.
 - An item for a person who is not connected is *parked*: given back to the outbox, due again only
   after a long while (no attempt counted), and its id noted. When the browser comes back with its
   token, its parked items are made due at once, before it counts as present, so they arrive first
-  and in order. Parking and resuming hold the same per-session lock.
+  and in order (the outbox never hands out a person's newer item while an older one is parked).
+  Parking and resuming hold the same per-session lock.
 - An item whose session has expired is dead; if its case is still open the counsellors are told
   the person can no longer be reached here.
 """
@@ -23,7 +24,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -45,7 +45,6 @@ CHANNEL = "webchat"
 CLOSE_TRY_AGAIN = 1013  # this process does not serve the chat now: reconnect
 CLOSE_RESTART = 1012
 CLOSE_WAIT = 5.0  # seconds a closing socket waits for the browser's answer
-RESUME_WINDOW = 30.0  # seconds a returning browser's newer items wait for its older ones at most
 
 
 class Connection:
@@ -86,9 +85,6 @@ class Hub:
         self._conns: dict[str, list[Connection]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self.parked: dict[str, dict[int, None]] = {}
-        # items just made due again for a returning browser: until they went out (or a while
-        # passed), that browser's newer items wait, so nothing overtakes them
-        self.unparked: dict[str, tuple[set[int], float]] = {}
 
     def add(self, conn: Connection) -> None:
         self._conns.setdefault(conn.token, []).append(conn)
@@ -218,9 +214,6 @@ class Sender:
         done: list[tuple[int, dict[str, Any] | None]] = []
         async with self.hub.lock(token):
             for index, item in enumerate(group):
-                if self._overtakes(token, item):  # older items of this browser are due again: they go first
-                    await self.app.outbox.release([i.id for i in group[index:]])
-                    break
                 reached = False
                 try:
                     frame = self.render(item)
@@ -234,26 +227,8 @@ class Sender:
                     await self._park(token, group[index:])
                     break
                 done.append((item.id, None))
-                self._went_out(token, item.id)
         self.hub.tidy(token)
         return done
-
-    def _overtakes(self, token: str, item: Delivery) -> bool:
-        waiting = self.hub.unparked.get(token)
-        if waiting is None:
-            return False
-        ids, until = waiting
-        if not ids or time.monotonic() > until:
-            self.hub.unparked.pop(token, None)
-            return False
-        return item.id not in ids and item.id > min(ids)
-
-    def _went_out(self, token: str, item_id: int) -> None:
-        waiting = self.hub.unparked.get(token)
-        if waiting is not None:
-            waiting[0].discard(item_id)
-            if not waiting[0]:
-                self.hub.unparked.pop(token, None)
 
     def render(self, item: Delivery) -> dict[str, Any]:
         payload = item.payload
@@ -296,6 +271,5 @@ class Sender:
                 except Exception:
                     self.hub.parked.setdefault(conn.token, {}).update(parked)
                     raise
-                self.hub.unparked[conn.token] = (set(parked), time.monotonic() + RESUME_WINDOW)
             conn.present = True
         self.wake()
