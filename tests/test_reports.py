@@ -114,8 +114,9 @@ def report_content() -> Content:
 async def report_app(database_url: str, tmp_path: Path, report_content: Content) -> AsyncIterator[App]:
     """A migrated, empty database (SQLite or PostgreSQL, from conftest) with the real engine."""
     clock = Clock()
-    settings = Settings(database_url=database_url, data_dir=tmp_path,
-                        pseudonym_secret="reports-secret-0123456789")
+    settings = Settings(
+        database_url=database_url, data_dir=tmp_path, pseudonym_secret="reports-secret-0123456789"
+    )
     app = await build_app(settings, content=report_content, triager=FakeTriager(), clock=clock)
     app.clock = clock  # type: ignore[attr-defined]
     yield app
@@ -143,36 +144,132 @@ class Spec:
 
 SPECS = [
     Spec("T1", baku(2026, 1, 1, 0, 0, 0), "child", "female", category="education", topics=["school"]),
-    Spec("T1", baku(2026, 1, 15, 10), "child", "female", category="psychological", risk="elevated",
-         topics=["low_mood"]),
+    Spec(
+        "T1",
+        baku(2026, 1, 15, 10),
+        "child",
+        "female",
+        category="psychological",
+        risk="elevated",
+        topics=["low_mood"],
+    ),
     Spec("T2", baku(2026, 2, 1, 1), "adult", "male", category="legal", topics=["parents_divorce"]),
-    Spec("T3", baku(2026, 2, 10, 12), "adult", "female", "messenger", "social", "urgent",
-         ["domestic_violence"], claim_after=2, queued=True, closed_at=baku(2026, 2, 10, 13),
-         closed_by="Aysel", outcome="family_meeting"),
-    Spec("T4", baku(2026, 3, 5, 9), "child", "male", category="psychological", risk="imminent",
-         topics=["suicide"], claim_after=1, queued=True, closed_at=baku(2026, 3, 5, 10), closed_by="Aysel",
-         outcome="safe_now"),
+    Spec(
+        "T3",
+        baku(2026, 2, 10, 12),
+        "adult",
+        "female",
+        "messenger",
+        "social",
+        "urgent",
+        ["domestic_violence"],
+        claim_after=2,
+        queued=True,
+        closed_at=baku(2026, 2, 10, 13),
+        closed_by="Aysel",
+        outcome="family_meeting",
+    ),
+    Spec(
+        "T4",
+        baku(2026, 3, 5, 9),
+        "child",
+        "male",
+        category="psychological",
+        risk="imminent",
+        topics=["suicide"],
+        claim_after=1,
+        queued=True,
+        closed_at=baku(2026, 3, 5, 10),
+        closed_by="Aysel",
+        outcome="safe_now",
+    ),
     Spec("T5", baku(2026, 3, 20, 18), "unknown", None, "whatsapp"),
     Spec("T6", baku(2026, 4, 2, 8), "child", None, category="health", topics=["substance_use"]),
     Spec("T6", baku(2026, 4, 3, 8), "child", None, category="health", topics=["illness"]),
-    Spec("T7", baku(2026, 4, 10, 14), "adult", "female", category="education", topics=["inclusive_education"],
-         claim_after=10.5, queued=True, closed_at=baku(2026, 4, 10, 15), closed_by="Rəşad"),
-    Spec("T8", baku(2026, 5, 31, 23, 59, 59), "child", "female", category="social", risk="elevated",
-         topics=["sextortion"], queued=True),
-    Spec("T9", baku(2026, 5, 12, 11), "child", "male", category="psychological", risk="urgent",
-         topics=["self_harm", "school"], claim_after=5, queued=True, closed_at=baku(2026, 5, 12, 11, 30),
-         closed_by="forget", forgotten=True),
-    Spec("T10", baku(2026, 5, 20, 9), "adult", None, category="other", topics=["retired_topic"],
-         closed_at=baku(2026, 5, 21, 9), closed_by="idle", forgotten=True),
+    Spec(
+        "T7",
+        baku(2026, 4, 10, 14),
+        "adult",
+        "female",
+        category="education",
+        topics=["inclusive_education"],
+        claim_after=10.5,
+        queued=True,
+        closed_at=baku(2026, 4, 10, 15),
+        closed_by="Rəşad",
+    ),
+    Spec(
+        "T8",
+        baku(2026, 5, 31, 23, 59, 59),
+        "child",
+        "female",
+        category="social",
+        risk="elevated",
+        topics=["sextortion"],
+        queued=True,
+    ),
+    Spec(
+        "T9",
+        baku(2026, 5, 12, 11),
+        "child",
+        "male",
+        category="psychological",
+        risk="urgent",
+        topics=["self_harm", "school"],
+        claim_after=5,
+        queued=True,
+        closed_at=baku(2026, 5, 12, 11, 30),
+        closed_by="forget",
+        forgotten=True,
+    ),
+    Spec(
+        "T10",
+        baku(2026, 5, 20, 9),
+        "adult",
+        None,
+        category="other",
+        topics=["retired_topic"],
+        closed_at=baku(2026, 5, 21, 9),
+        closed_by="idle",
+        forgotten=True,
+    ),
     # not contacts of the period
     Spec("T1", baku(2025, 12, 31, 23, 59, 59), "child", "female", category="education"),
-    Spec("T2", baku(2026, 6, 1, 0, 0, 0), "adult", "male", category="legal", claim_after=1, queued=True,
-         closed_at=baku(2026, 6, 1, 0, 30), closed_by="Aysel"),
+    Spec(
+        "T2",
+        baku(2026, 6, 1, 0, 0, 0),
+        "adult",
+        "male",
+        category="legal",
+        claim_after=1,
+        queued=True,
+        closed_at=baku(2026, 6, 1, 0, 30),
+        closed_by="Aysel",
+    ),
     Spec("T11", baku(2026, 2, 15, 12), category="education", message_count=0),
-    Spec("T12", baku(2025, 12, 20, 12), "adult", "female", category="legal", claim_after=4, queued=True,
-         closed_at=baku(2026, 1, 2, 12), closed_by="Aysel", outcome="rehabilitation"),
-    Spec("T13", baku(2025, 12, 30, 10), "adult", "male", category="social", claim_after=4, queued=True,
-         closed_at=baku(2025, 12, 31, 23, 30), closed_by="Aysel"),
+    Spec(
+        "T12",
+        baku(2025, 12, 20, 12),
+        "adult",
+        "female",
+        category="legal",
+        claim_after=4,
+        queued=True,
+        closed_at=baku(2026, 1, 2, 12),
+        closed_by="Aysel",
+        outcome="rehabilitation",
+    ),
+    Spec(
+        "T13",
+        baku(2025, 12, 30, 10),
+        "adult",
+        "male",
+        category="social",
+        claim_after=4,
+        queued=True,
+        closed_at=baku(2025, 12, 31, 23, 30),
+        closed_by="Aysel",
+    ),
 ]
 
 
@@ -184,8 +281,13 @@ async def _seed_orm(app: App) -> None:
             if not spec.forgotten:
                 person = people.get(spec.token)
                 if person is None:
-                    person = Person(channel=spec.channel, pseudonym=f"p-{spec.token}", anon_token=spec.token,
-                                    audience=spec.audience, gender=spec.gender)
+                    person = Person(
+                        channel=spec.channel,
+                        pseudonym=f"p-{spec.token}",
+                        anon_token=spec.token,
+                        audience=spec.audience,
+                        gender=spec.gender,
+                    )
                     session.add(person)
                     await session.flush()
                     people[spec.token] = person
@@ -211,27 +313,35 @@ async def _seed_orm(app: App) -> None:
             by_bot = {"forget": "forgotten", "idle": "idle"}
             counsellor = spec.closed_by if spec.closed_by not in by_bot else None
             outcome = by_bot.get(spec.closed_by or "", spec.outcome) if spec.closed_at else None
-            session.add(Case(
-                conversation_id=conversation.id,
-                person_id=person.id if person else None,
-                channel=spec.channel,
-                status=status,
-                category=spec.category,
-                risk=spec.risk,
-                topics=spec.topics,
-                signals=[],
-                created_at=spec.started,
-                waiting_since=waiting,
-                claimed_at=claimed,
-                closed_at=spec.closed_at,
-                closed_by=counsellor,
-                closed_by_id=f"staff:{counsellor}" if counsellor else None,
-                outcome=outcome,
-                assignee_name=counsellor if claimed else None,
-            ))
+            session.add(
+                Case(
+                    conversation_id=conversation.id,
+                    person_id=person.id if person else None,
+                    channel=spec.channel,
+                    status=status,
+                    category=spec.category,
+                    risk=spec.risk,
+                    topics=spec.topics,
+                    signals=[],
+                    created_at=spec.started,
+                    waiting_since=waiting,
+                    claimed_at=claimed,
+                    closed_at=spec.closed_at,
+                    closed_by=counsellor,
+                    closed_by_id=f"staff:{counsellor}" if counsellor else None,
+                    outcome=outcome,
+                    assignee_name=counsellor if claimed else None,
+                )
+            )
             if not spec.forgotten and spec.message_count:
-                session.add(Message(conversation_id=conversation.id, sender="person", text=f"message {i}",
-                                    created_at=spec.started))
+                session.add(
+                    Message(
+                        conversation_id=conversation.id,
+                        sender="person",
+                        text=f"message {i}",
+                        created_at=spec.started,
+                    )
+                )
 
 
 async def _say(app: App, user: str, at: datetime, text: str | None = None, button: str | None = None):
@@ -264,18 +374,41 @@ async def _seed_engine(app: App) -> None:
     # The real /forget path ran: no messages, no person, anonymous facts kept.
     async with app.sessions() as session:
         ids = (first.conversation_id, second.conversation_id)
-        assert await session.scalar(select(func.count()).select_from(Message).where(
-            Message.conversation_id.in_(ids))) == 0
-        assert await session.scalar(select(func.count()).select_from(Person).where(
-            Person.pseudonym.not_like("p-%"))) == 0
-        rows = (await session.execute(select(Conversation.person_id, Conversation.forgotten_at,
-                                             Conversation.audience, Conversation.gender)
-                                      .where(Conversation.id.in_(ids)).order_by(Conversation.id))).all()
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(Message).where(Message.conversation_id.in_(ids))
+            )
+            == 0
+        )
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(Person).where(Person.pseudonym.not_like("p-%"))
+            )
+            == 0
+        )
+        rows = (
+            await session.execute(
+                select(
+                    Conversation.person_id,
+                    Conversation.forgotten_at,
+                    Conversation.audience,
+                    Conversation.gender,
+                )
+                .where(Conversation.id.in_(ids))
+                .order_by(Conversation.id)
+            )
+        ).all()
         assert [(r[0], r[1] is not None, r[2], r[3]) for r in rows] == [
-            (None, True, "child", "female"), (None, True, "unknown", None)]
+            (None, True, "child", "female"),
+            (None, True, "unknown", None),
+        ]
         case = await session.scalar(select(Case).where(Case.conversation_id == first.conversation_id))
         assert (case.outcome, case.closed_by, case.person_id, case.category) == (
-            "forgotten", None, None, "education")
+            "forgotten",
+            None,
+            None,
+            "education",
+        )
 
 
 @pytest_asyncio.fixture
@@ -320,8 +453,16 @@ EXPECTED = dict(
     closed=6,  # 4, 5, 9, 11 (forget), 13 (forget), T12 (closed 2026-01-02); not 12 (idle)
     closed_by_counsellor=4,  # 4, 5, 9, T12
     by_outcome={  # of those four
-        "safe_now": 1, "advice": 1, "emergency": 0, "police": 0, "social_services": 0, "ombudsman": 0,
-        "family_meeting": 1, "rehabilitation": 1, "unreachable": 0, "false_alarm": 0,
+        "safe_now": 1,
+        "advice": 1,
+        "emergency": 0,
+        "police": 0,
+        "social_services": 0,
+        "ombudsman": 0,
+        "family_meeting": 1,
+        "rehabilitation": 1,
+        "unreachable": 0,
+        "false_alarm": 0,
     },
     articles_rated=0,
     articles_helpful=0,
@@ -356,26 +497,46 @@ _OUT = "Məsləhətçilərin bağladığı müraciətlərin nəticəsi"
 TABLE_AZ = {
     ("", "Müraciətlər"): "14",
     ("", "Müraciət edən şəxslər"): "12",
-    (_CAT, "Təhsil"): "3", (_CAT, "Hüquqi məsələlər"): "1", (_CAT, "Psixoloji"): "4",
-    (_CAT, "Sosial"): "2", (_CAT, "Sağlamlıq"): "2", (_CAT, "Digər"): "2",
-    (_MONTH, "Yanvar 2026"): "2", (_MONTH, "Fevral 2026"): "2", (_MONTH, "Mart 2026"): "3",
-    (_MONTH, "Aprel 2026"): "3", (_MONTH, "May 2026"): "4",
-    (_WHO, "Uşaq və yeniyetmələr"): "8", (_WHO, "Böyüklər (18 yaşdan yuxarı)"): "4",
+    (_CAT, "Təhsil"): "3",
+    (_CAT, "Hüquqi məsələlər"): "1",
+    (_CAT, "Psixoloji"): "4",
+    (_CAT, "Sosial"): "2",
+    (_CAT, "Sağlamlıq"): "2",
+    (_CAT, "Digər"): "2",
+    (_MONTH, "Yanvar 2026"): "2",
+    (_MONTH, "Fevral 2026"): "2",
+    (_MONTH, "Mart 2026"): "3",
+    (_MONTH, "Aprel 2026"): "3",
+    (_MONTH, "May 2026"): "4",
+    (_WHO, "Uşaq və yeniyetmələr"): "8",
+    (_WHO, "Böyüklər (18 yaşdan yuxarı)"): "4",
     (_WHO, "Məlum deyil"): "2",
-    ("Cins", "Qadın / qız"): "6", ("Cins", "Kişi / oğlan"): "3", ("Cins", "Göstərilməyib"): "5",
-    ("Kanallar üzrə", "Telegram"): "12", ("Kanallar üzrə", "Messenger"): "1",
+    ("Cins", "Qadın / qız"): "6",
+    ("Cins", "Kişi / oğlan"): "3",
+    ("Cins", "Göstərilməyib"): "5",
+    ("Kanallar üzrə", "Telegram"): "12",
+    ("Kanallar üzrə", "Messenger"): "1",
     ("Kanallar üzrə", "WhatsApp"): "1",
-    ("Risk səviyyəsi", "Risk yoxdur"): "9", ("Risk səviyyəsi", "Yüksəlmiş risk"): "2",
-    ("Risk səviyyəsi", "Təcili"): "2", ("Risk səviyyəsi", "Həyati təhlükə"): "1",
-    (_ESC, "Məsləhətçiyə yönləndirilib"): "6", (_ESC, "Məsləhətçi qəbul edib"): "5",
+    ("Risk səviyyəsi", "Risk yoxdur"): "9",
+    ("Risk səviyyəsi", "Yüksəlmiş risk"): "2",
+    ("Risk səviyyəsi", "Təcili"): "2",
+    ("Risk səviyyəsi", "Həyati təhlükə"): "1",
+    (_ESC, "Məsləhətçiyə yönləndirilib"): "6",
+    (_ESC, "Məsləhətçi qəbul edib"): "5",
     (_ESC, "Qəbula qədər vaxt, mediana (dəq)"): "3",
     (_ESC, "Qəbula qədər vaxt, 90-cı persentil (dəq)"): "8,3",
-    (_CLOSED, "Bağlanıb (cəmi)"): "6", (_CLOSED, "o cümlədən məsləhətçilər tərəfindən"): "4",
-    (_OUT, "Danışdıq, indi təhlükəsizdir"): "1", (_OUT, "Məsləhət / məlumat verildi"): "1",
-    (_OUT, "Təcili xidmətlərə (112) yönləndirildi"): "0", (_OUT, "Polisə yönləndirildi"): "0",
-    (_OUT, "Sosial xidmətlərə / qəyyumluğa yönləndirildi"): "0", (_OUT, "Ombudsmana yönləndirildi"): "0",
-    (_OUT, "Ailə ilə görüş planlaşdırıldı"): "1", (_OUT, "Sosial-psixoloji reabilitasiya başladı"): "1",
-    (_OUT, "Əlaqə saxlamaq mümkün olmadı"): "0", (_OUT, "Risk yox idi (yanlış həyəcan)"): "0",
+    (_CLOSED, "Bağlanıb (cəmi)"): "6",
+    (_CLOSED, "o cümlədən məsləhətçilər tərəfindən"): "4",
+    (_OUT, "Danışdıq, indi təhlükəsizdir"): "1",
+    (_OUT, "Məsləhət / məlumat verildi"): "1",
+    (_OUT, "Təcili xidmətlərə (112) yönləndirildi"): "0",
+    (_OUT, "Polisə yönləndirildi"): "0",
+    (_OUT, "Sosial xidmətlərə / qəyyumluğa yönləndirildi"): "0",
+    (_OUT, "Ombudsmana yönləndirildi"): "0",
+    (_OUT, "Ailə ilə görüş planlaşdırıldı"): "1",
+    (_OUT, "Sosial-psixoloji reabilitasiya başladı"): "1",
+    (_OUT, "Əlaqə saxlamaq mümkün olmadı"): "0",
+    (_OUT, "Risk yox idi (yanlış həyəcan)"): "0",
     ("Özünəkömək məqalələri", "Qiymətləndirilib"): "0",
     ("Özünəkömək məqalələri", 'o cümlədən "kömək etdi"'): "0",
 }
@@ -428,17 +589,33 @@ async def test_csv_has_every_figure(seeded: App, report_content: Content) -> Non
     assert rows[0] == ["section", "code", "label", "value"]
     got = {(r[0], r[1]): r[3] for r in rows[1:]}
     assert len(got) == len(rows) - 1  # no duplicate rows
-    expected = {("period", "from"): "2026-01-01", ("period", "to"): "2026-05-31",
-                ("contacts", "contacts"): "14", ("contacts", "people"): "12"}
-    for section, name in (("category", "by_category"), ("month", "by_month"), ("audience", "by_audience"),
-                          ("gender", "by_gender"), ("channel", "by_channel"), ("risk", "by_risk")):
+    expected = {
+        ("period", "from"): "2026-01-01",
+        ("period", "to"): "2026-05-31",
+        ("contacts", "contacts"): "14",
+        ("contacts", "people"): "12",
+    }
+    for section, name in (
+        ("category", "by_category"),
+        ("month", "by_month"),
+        ("audience", "by_audience"),
+        ("gender", "by_gender"),
+        ("channel", "by_channel"),
+        ("risk", "by_risk"),
+    ):
         expected.update({(section, code): str(n) for code, n in EXPECTED[name].items()})
-    expected.update({
-        ("escalation", "escalated"): "6", ("escalation", "claimed"): "5",
-        ("escalation", "claim_median_minutes"): "3.0", ("escalation", "claim_p90_minutes"): "8.3",
-        ("closed", "total"): "6", ("closed", "by_counsellor"): "4",
-        ("selfhelp", "rated"): "0", ("selfhelp", "helpful"): "0",
-    })
+    expected.update(
+        {
+            ("escalation", "escalated"): "6",
+            ("escalation", "claimed"): "5",
+            ("escalation", "claim_median_minutes"): "3.0",
+            ("escalation", "claim_p90_minutes"): "8.3",
+            ("closed", "total"): "6",
+            ("closed", "by_counsellor"): "4",
+            ("selfhelp", "rated"): "0",
+            ("selfhelp", "helpful"): "0",
+        }
+    )
     expected.update({("outcome", code): str(n) for code, n in EXPECTED["by_outcome"].items()})
     assert got == expected
     labels = {(r[0], r[1]): r[2] for r in rows[1:]}
@@ -476,7 +653,9 @@ async def test_press_paragraph(seeded: App, report_content: Content) -> None:
 
 async def test_period_boundaries_are_baku_midnight(seeded: App) -> None:
     assert period_bounds(date(2026, 1, 1), date(2026, 1, 1)) == (
-        datetime(2025, 12, 31, 20, tzinfo=UTC), datetime(2026, 1, 1, 20, tzinfo=UTC))
+        datetime(2025, 12, 31, 20, tzinfo=UTC),
+        datetime(2026, 1, 1, 20, tzinfo=UTC),
+    )
 
     async def figures(d1: date, d2: date) -> tuple[int, dict[str, int], int]:
         r = await build_report(seeded.sessions, d1, d2)
@@ -504,7 +683,8 @@ async def test_empty_period(report_app: App, report_content: Content) -> None:
     assert report.claim_minutes_median is None and report.claim_minutes_p90 is None
     assert report.by_month == {"2026-05": 0}
     assert render_text(report, report_content, "az") == (
-        "2026-cı ilin may ayında xidmətə müraciət daxil olmayıb.")
+        "2026-cı ilin may ayında xidmətə müraciət daxil olmayıb."
+    )
     values = _table_values(render_table(report, report_content, "az"))
     assert values[("Məsləhətçilərə yönləndirmə", "Qəbula qədər vaxt, mediana (dəq)")] == "—"
     rows = list(csv.reader(io.StringIO(render_csv(report, report_content, "helpline"))))
@@ -519,13 +699,26 @@ async def test_empty_period(report_app: App, report_content: Content) -> None:
 def test_paragraph_in_the_helplines_press_style(report_content: Content) -> None:
     """The figures of the helpline's own January–May release."""
     report = Report(
-        date_from=FROM, date_to=TO, contacts=2386, people=2201,
-        by_category={"education": 793, "legal": 481, "psychological": 340, "social": 236, "health": 137,
-                     "other": 399},
+        date_from=FROM,
+        date_to=TO,
+        contacts=2386,
+        people=2201,
+        by_category={
+            "education": 793,
+            "legal": 481,
+            "psychological": 340,
+            "social": 236,
+            "health": 137,
+            "other": 399,
+        },
         by_audience={"child": 506, "adult": 1772, "unknown": 108},
         by_gender={"female": 1203, "male": 1075, "unknown": 108},
-        escalated=94, claimed=90, claim_minutes_median=2.5, claim_minutes_p90=12.4,
-        closed=80, closed_by_counsellor=61,
+        escalated=94,
+        claimed=90,
+        claim_minutes_median=2.5,
+        claim_minutes_p90=12.4,
+        closed=80,
+        closed_by_counsellor=61,
     )
     assert render_text(report, report_content, "az") == (
         "2026-cı ilin yanvar–may aylarında xidmətə 2 201 nəfərdən 2 386 müraciət daxil olub. "
@@ -558,11 +751,35 @@ def test_period_phrase(report_content: Content, d1: date, d2: date, expected: st
 
 @pytest.mark.parametrize(
     ("n", "possessive"),
-    [(0, "0-ı"), (1, "1-i"), (2, "2-si"), (3, "3-ü"), (4, "4-ü"), (5, "5-i"), (6, "6-sı"), (7, "7-si"),
-     (8, "8-i"), (9, "9-u"), (10, "10-u"), (20, "20-si"), (30, "30-u"), (40, "40-ı"), (50, "50-si"),
-     (60, "60-ı"), (70, "70-i"), (80, "80-i"), (90, "90-ı"), (100, "100-ü"), (340, "340-ı"),
-     (1000, "1 000-i"), (2386, "2 386-sı"), (1500, "1 500-ü"), (12000, "12 000-i"),
-     (1_000_000, "1 000 000-u"), (1_500_000, "1 500 000-i")],
+    [
+        (0, "0-ı"),
+        (1, "1-i"),
+        (2, "2-si"),
+        (3, "3-ü"),
+        (4, "4-ü"),
+        (5, "5-i"),
+        (6, "6-sı"),
+        (7, "7-si"),
+        (8, "8-i"),
+        (9, "9-u"),
+        (10, "10-u"),
+        (20, "20-si"),
+        (30, "30-u"),
+        (40, "40-ı"),
+        (50, "50-si"),
+        (60, "60-ı"),
+        (70, "70-i"),
+        (80, "80-i"),
+        (90, "90-ı"),
+        (100, "100-ü"),
+        (340, "340-ı"),
+        (1000, "1 000-i"),
+        (2386, "2 386-sı"),
+        (1500, "1 500-ü"),
+        (12000, "12 000-i"),
+        (1_000_000, "1 000 000-u"),
+        (1_500_000, "1 500 000-i"),
+    ],
 )
 def test_azerbaijani_number_suffixes(report_content: Content, n: int, possessive: str) -> None:
     from bot.reports import Words
@@ -575,12 +792,27 @@ def test_year_suffixes_and_grouping(report_content: Content) -> None:
     from bot.reports import Words
 
     w = Words(report_content, "az")
-    years = {2019: "2019-cu", 2020: "2020-ci", 2021: "2021-ci", 2023: "2023-cü", 2024: "2024-cü",
-             2025: "2025-ci", 2026: "2026-cı", 2030: "2030-cu", 2040: "2040-cı", 2100: "2100-cü"}
+    years = {
+        2019: "2019-cu",
+        2020: "2020-ci",
+        2021: "2021-ci",
+        2023: "2023-cü",
+        2024: "2024-cü",
+        2025: "2025-ci",
+        2026: "2026-cı",
+        2030: "2030-cu",
+        2040: "2040-cı",
+        2100: "2100-cü",
+    }
     assert {y: w.year(y) for y in years} == years
     assert Words(report_content, "ru").year(2026) == "2026"
-    assert [group_thousands(n) for n in (0, 999, 1000, 2386, 1234567)] == ["0", "999", "1 000", "2 386",
-                                                                           "1 234 567"]
+    assert [group_thousands(n) for n in (0, 999, 1000, 2386, 1234567)] == [
+        "0",
+        "999",
+        "1 000",
+        "2 386",
+        "1 234 567",
+    ]
     assert last_spoken_unit(2_000_000_000) == 1_000_000_000
     assert w.minutes(3.0) == "3" and w.minutes(8.25) == "8,2" and w.minutes(None) == "—"
 
@@ -605,13 +837,24 @@ async def test_chart_is_a_png_with_labelled_bars(
     (cat_bars,) = [c for c in ax_cat.containers if isinstance(c, BarContainer)]
     assert [round(b.get_width()) for b in cat_bars] == [2, 2, 2, 4, 1, 3]  # bottom-up: other .. education
     assert [t.get_text() for t in ax_cat.get_yticklabels()] == [
-        "Digər", "Sağlamlıq", "Sosial", "Psixoloji", "Hüquqi məsələlər", "Təhsil"]
+        "Digər",
+        "Sağlamlıq",
+        "Sosial",
+        "Psixoloji",
+        "Hüquqi məsələlər",
+        "Təhsil",
+    ]
     assert [t.get_text() for t in ax_cat.texts] == ["2", "2", "2", "4", "1", "3"]  # bar labels
 
     (month_bars,) = [c for c in ax_month.containers if isinstance(c, BarContainer)]
     assert [round(b.get_height()) for b in month_bars] == [2, 2, 3, 3, 4]
     assert [t.get_text() for t in ax_month.get_xticklabels()] == [
-        "Yanvar 2026", "Fevral 2026", "Mart 2026", "Aprel 2026", "May 2026"]
+        "Yanvar 2026",
+        "Fevral 2026",
+        "Mart 2026",
+        "Aprel 2026",
+        "May 2026",
+    ]
     assert [t.get_text() for t in ax_month.texts] == ["2", "2", "3", "3", "4"]
 
     chi = chart_figure(report, report_content, "en", scheme="chi")
@@ -654,8 +897,17 @@ def test_staff_range_parsing(arg: str, expected: tuple[date, date]) -> None:
 
 @pytest.mark.parametrize(
     "arg",
-    ["2026-13", "2026-1", "may", "2026-05 2026-01", "2026-01 2026-02 2026-03", "2026-02-30",
-     "2024-05 2026-05", "20260101", "2026/01"],
+    [
+        "2026-13",
+        "2026-1",
+        "may",
+        "2026-05 2026-01",
+        "2026-01 2026-02 2026-03",
+        "2026-02-30",
+        "2024-05 2026-05",
+        "20260101",
+        "2026/01",
+    ],
 )
 def test_staff_range_rejects(arg: str) -> None:
     with pytest.raises(ValueError):
@@ -675,14 +927,16 @@ async def test_staff_report(seeded: App, report_content: Content) -> None:
     may = _table_values(this_month.rpartition("\n")[0])
     assert (may[("", "Müraciətlər")], may[("", "Müraciət edən şəxslər")]) == ("2", "2")
     assert this_month.rpartition("\n")[2].startswith(
-        "01.05.2026–17.05.2026 tarixlərində xidmətə 2 nəfərdən 2 müraciət daxil olub.")
+        "01.05.2026–17.05.2026 tarixlərində xidmətə 2 nəfərdən 2 müraciət daxil olub."
+    )
 
     usage = report_content.t("report.usage", "az")
     assert await staff_report(seeded, "2026-05 2026-01", "az", today=TODAY) == usage
     assert await staff_report(seeded, "yanvar", "az", today=TODAY) == usage
     assert await staff_report(seeded, "bad", "ru", today=TODAY) == report_content.t("report.usage", "ru")
     assert (await staff_report(seeded, "2026-01 2026-05", "en", today=TODAY)).startswith(
-        "Azerbaijan Child Helpline (116111) — chatbot report\nPeriod: 01.01.2026 – 31.05.2026 (Baku time)")
+        "Azerbaijan Child Helpline (116111) — chatbot report\nPeriod: 01.01.2026 – 31.05.2026 (Baku time)"
+    )
 
 
 def _args(**kw) -> argparse.Namespace:
@@ -697,8 +951,10 @@ def _args(**kw) -> argparse.Namespace:
         (dict(date_from="2026-13-01"), "report: --from '2026-13-01' is not a date; use YYYY-MM-DD\n"),
         (dict(date_from="2026-02-30"), "report: --from '2026-02-30' is not a date; use YYYY-MM-DD\n"),
         (dict(date_to="31.05.2026"), "report: --to '31.05.2026' is not a date; use YYYY-MM-DD\n"),
-        (dict(date_from="2026-06-01", date_to="2026-05-31"),
-         "report: --from 2026-06-01 is after --to 2026-05-31\n"),
+        (
+            dict(date_from="2026-06-01", date_to="2026-05-31"),
+            "report: --from 2026-06-01 is after --to 2026-05-31\n",
+        ),
     ],
 )
 async def test_cli_bad_dates_exit_2(report_app: App, capsys: pytest.CaptureFixture[str], kw, message) -> None:
@@ -714,8 +970,12 @@ async def test_cli_outputs(seeded: App, capsys: pytest.CaptureFixture[str], tmp_
     assert table.splitlines()[0] == "Uşaq Qaynar Xətti (116111) — çat-bot hesabatı"
     assert _table_values(table) == TABLE_AZ
 
-    assert await run_report_command(seeded, _args(date_from="2026-01-01", date_to="2026-05-31", csv=True,
-                                                  scheme="chi")) == 0
+    assert (
+        await run_report_command(
+            seeded, _args(date_from="2026-01-01", date_to="2026-05-31", csv=True, scheme="chi")
+        )
+        == 0
+    )
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     assert rows[0] == ["section", "code", "label", "value"]
     assert {r[1]: int(r[3]) for r in rows if r[0] == "chi_category"} == EXPECTED["by_chi"]
@@ -726,24 +986,45 @@ async def test_cli_outputs(seeded: App, capsys: pytest.CaptureFixture[str], tmp_
     assert capsys.readouterr().out == EXPECTED_TEXT_AZ + "\n"
 
     chart = tmp_path / "chart.png"
-    assert await run_report_command(seeded, _args(date_from="2026-01-01", date_to="2026-05-31", text=True,
-                                                  chart=str(chart))) == 0
+    assert (
+        await run_report_command(
+            seeded, _args(date_from="2026-01-01", date_to="2026-05-31", text=True, chart=str(chart))
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     assert out == EXPECTED_TEXT_AZ + "\n" and err == f"report: chart written to {chart}\n"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    assert await run_report_command(seeded, _args(date_from="2026-01-01", date_to="2026-05-31",
-                                                  chart=str(tmp_path / "no" / "such" / "dir.png"))) == 2
+    assert (
+        await run_report_command(
+            seeded,
+            _args(
+                date_from="2026-01-01", date_to="2026-05-31", chart=str(tmp_path / "no" / "such" / "dir.png")
+            ),
+        )
+        == 2
+    )
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and err.startswith("report: cannot write the chart to ")
 
 
 def _run_cli(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "DATA_DIR"))}
-    env.update(DATA_DIR=str(tmp_path / "data"), DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'cli.db'}",
-               PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
-    return subprocess.run([sys.executable, "-m", "bot", "report", *argv], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env.update(
+        DATA_DIR=str(tmp_path / "data"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'cli.db'}",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="WARNING",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "report", *argv],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_end_to_end(tmp_path: Path) -> None:
@@ -756,8 +1037,9 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     rows = list(csv.reader(io.StringIO(ok.stdout)))
     assert rows[0] == ["section", "code", "label", "value"]
-    counts = [r[3] for r in rows[1:]
-              if r[0] not in ("period", "escalation") or r[1] in ("escalated", "claimed")]
+    counts = [
+        r[3] for r in rows[1:] if r[0] not in ("period", "escalation") or r[1] in ("escalated", "claimed")
+    ]
     assert counts and set(counts) == {"0"}
     assert len([r for r in rows if r[0] == "month"]) == 12
 
@@ -769,8 +1051,11 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
 
 def test_report_strings_are_valid_and_complete() -> None:
     mine = ("report.az.yaml", "report.ru.yaml", "report.en.yaml", "chi_categories.yaml")
-    problems = [e for e in validate_content(CONTENT_DIR) + scan_safe_messaging(CONTENT_DIR)
-                if Path(e.file).name in mine]
+    problems = [
+        e
+        for e in validate_content(CONTENT_DIR) + scan_safe_messaging(CONTENT_DIR)
+        if Path(e.file).name in mine
+    ]
     assert problems == []
     keys = {}
     for lang in ("az", "ru", "en"):
@@ -787,10 +1072,21 @@ def test_chi_mapping_covers_the_taxonomy() -> None:
     assert set(chi.topics) == set(taxonomy["topics"])
     assert set(chi.categories) == {c.value for c in Category}
     names = {info["chi"] for info in chi.labels.values()}
-    assert {"Abuse and violence", "Mental health", "Peer relationships", "Family relationships",
-            "Sexuality and sexual awareness", "Physical health", "Education and occupation",
-            "Commercial exploitation", "Legal matters", "Basic needs", "Discrimination and marginalisation",
-            "Substance use", "Information about helplines/other"} <= names
+    assert {
+        "Abuse and violence",
+        "Mental health",
+        "Peer relationships",
+        "Family relationships",
+        "Sexuality and sexual awareness",
+        "Physical health",
+        "Education and occupation",
+        "Commercial exploitation",
+        "Legal matters",
+        "Basic needs",
+        "Discrimination and marginalisation",
+        "Substance use",
+        "Information about helplines/other",
+    } <= names
     assert chi.classify("social", ["domestic_violence"]) == "abuse_violence"
     assert chi.classify("psychological", ["school", "suicide"]) == "mental_health"  # priority, not order
     assert chi.classify("health", ["substance_use"]) == "substance_use"

@@ -190,9 +190,7 @@ class Renderer:
             before = note.event.get("previous_risk") or Risk.NONE.value
             on_duty = await app.desk.on_duty()
             text = cards.raised_text(content, view, self.lang, before, note.excerpt, on_duty)
-            markup = (
-                cards.claim_markup(content, view, self.lang) if lifecycle.is_queued(view) else None
-            )
+            markup = cards.claim_markup(content, view, self.lang) if lifecycle.is_queued(view) else None
             await self.note(view, text, markup, html=True, direction=QUOTE if note.excerpt else NOTE)
         elif note.reason == lifecycle.Reason.PERSON_LEFT:
             await self.note(view, cards.left_text(content, view, self.lang))
