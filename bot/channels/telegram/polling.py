@@ -1,7 +1,8 @@
 """Long polling: an update is confirmed to Telegram (by the next getUpdates' offset) only after it
 is in the inbox, so a crash never loses one. One replica polls (``Leadership("polling:telegram")``);
 any error, including a proxy's HTML error page that aiogram cannot decode, is logged and retried with
-backoff: the loop never dies of it."""
+backoff: the loop never dies of it. While the database is away the poller goes on polling (it cannot
+check its lock then) so that people who write hear where help is; their updates stay with Telegram."""
 
 from __future__ import annotations
 
@@ -32,11 +33,19 @@ async def run_polling(channel: TelegramChannel) -> None:
     offset: int | None = None
     failures = 0
     webhook_cleared = True  # start() removed any webhook; again after a conflict
+    leading = False
     try:
         while True:
             channel.app.health.beat("telegram-polling")
             try:
-                if not await leader.acquire():
+                try:
+                    leading = await leader.acquire()
+                except Exception:
+                    if not leading:
+                        raise
+                    # The database is away: the poller keeps polling, so that people who write now
+                    # hear where help is; nothing is confirmed to Telegram until the inbox has it.
+                if not leading:
                     await asyncio.sleep(options.leader_poll)
                     continue
                 if not webhook_cleared:
