@@ -155,3 +155,31 @@ def test_the_alert_quotes_and_mentions_only_telegram_counsellors(content: Conten
     text = cards.raised_text(content, view(), "az", Risk.URGENT, "həbləri <yığmışam>", on_duty)
     assert "<blockquote>həbləri &lt;yığmışam&gt;</blockquote>" in text
     assert '<a href="tg://user?id=501">Aynur &lt;A&gt;</a>' in text and "Leyla" not in text
+
+
+async def test_ordered_work_keeps_each_keys_order_and_runs_keys_side_by_side() -> None:
+    import asyncio
+
+    from bot.channels.ordered import OrderedWork
+
+    started: list[tuple[str, int]] = []
+    finished: list[tuple[str, int]] = []
+    release = asyncio.Event()
+
+    async def handle(item: tuple[str, int]) -> None:
+        started.append(item)
+        if item == ("a", 1):
+            await release.wait()  # a's first message is slow
+        finished.append(item)
+
+    work: OrderedWork[tuple[str, int]] = OrderedWork(handle, lambda item: item, 4, "test")
+    for item in (("a", 1), ("a", 2), ("b", 1), ("b", 2)):
+        work.add(item[0], item)
+    assert work.inflight == {("a", 1), ("a", 2), ("b", 1), ("b", 2)}
+    assert not await work.drain(0.05)  # a is still busy ...
+    assert finished == [("b", 1), ("b", 2)]  # ... b went on meanwhile
+    assert ("a", 2) not in started  # and a's second waits for its first
+    release.set()
+    assert await work.drain(1.0)
+    assert finished == [("b", 1), ("b", 2), ("a", 1), ("a", 2)]
+    assert work.inflight == set() and work.pending == 0

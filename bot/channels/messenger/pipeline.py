@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from typing import TYPE_CHECKING
 
 from bot.channels.messenger.events import CHANNELS, Event, from_stored, to_inbound
+from bot.channels.ordered import OrderedWork
 from bot.jobs import describe
 
 if TYPE_CHECKING:
@@ -28,17 +28,19 @@ log = logging.getLogger(__name__)
 Key = tuple[str, str]  # (channel, sender)
 
 
+def _ident(event: Event) -> Key:
+    return (event.channel, event.external_id)
+
+
 class Intake:
     def __init__(self, channel: MessengerChannel) -> None:
         self.channel = channel
         self.app = channel.app
         self.options = channel.options
-        self._queues: dict[Key, deque[Event]] = {}
-        self._tasks: dict[Key, asyncio.Task[None]] = {}
-        self._inflight: set[Key] = set()  # (channel, external id) being handled here
-        self._slots = asyncio.Semaphore(self.options.handle_concurrency)
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # one person's events in order, people side by side; inflight: (channel, external id)
+        self._work: OrderedWork[Event] = OrderedWork(
+            self._process, _ident, self.options.handle_concurrency, "messenger-person"
+        )
         self._told: dict[Key, float] = {}
         self._side: set[asyncio.Task[None]] = set()  # fallback answers on their way
         self.stats = {"accepted": 0, "duplicates": 0, "replayed": 0, "failed": 0}
@@ -59,7 +61,7 @@ class Intake:
         accepted = 0
         for event in events:
             key = (event.channel, event.external_id)
-            if event.external_id not in fresh[event.channel] or key in self._inflight:
+            if event.external_id not in fresh[event.channel] or key in self._work.inflight:
                 self.stats["duplicates"] += 1
                 continue
             fresh[event.channel].discard(event.external_id)  # the same event twice in one request
@@ -72,14 +74,14 @@ class Intake:
         """Queue what was recorded but never finished (a crash, a database outage)."""
         count = 0
         for channel in CHANNELS:
-            busy = {external_id for ch, external_id in self._inflight if ch == channel}
+            busy = {external_id for ch, external_id in self._work.inflight if ch == channel}
             rows = await self.app.inbox.take_pending(channel, limit=200, exclude=busy)
             for external_id, payload in rows:
                 event = from_stored(external_id, payload)
                 if event is None:
                     await self.app.inbox.finish_alone(channel, external_id, error="unreadable event")
                     continue
-                if (channel, external_id) in self._inflight:
+                if (channel, external_id) in self._work.inflight:
                     continue
                 self._schedule(event)
                 count += 1
@@ -95,52 +97,24 @@ class Intake:
             await asyncio.sleep(self.options.replay_interval)
 
     def _schedule(self, event: Event) -> None:
-        self._inflight.add((event.channel, event.external_id))
-        self._idle.clear()
-        person = (event.channel, event.sender)
-        self._queues.setdefault(person, deque()).append(event)
-        if person not in self._tasks:
-            self._tasks[person] = asyncio.create_task(self._drain_person(person), name="messenger-person")
+        self._work.add((event.channel, event.sender), event)
 
     async def drain(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
         """Wait until every queued event is handled. False on timeout."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self._work.drain(timeout)
 
     async def stop(self) -> None:
-        tasks = [*self._tasks.values(), *self._side]
-        for task in tasks:
+        side = list(self._side)
+        for task in side:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
-        self._queues.clear()
-        self._inflight.clear()
-        self._idle.set()
+        await asyncio.gather(*side, return_exceptions=True)
+        await self._work.stop()
 
     @property
     def pending(self) -> int:
-        return sum(len(q) for q in self._queues.values())
+        return self._work.pending
 
     # ---- handling ------------------------------------------------------------------------------
-    async def _drain_person(self, person: Key) -> None:
-        queue = self._queues[person]
-        try:
-            while queue:
-                event = queue[0]
-                async with self._slots:
-                    await self._process(event)
-                queue.popleft()
-                self._inflight.discard((event.channel, event.external_id))
-        finally:
-            self._tasks.pop(person, None)
-            if not queue:
-                self._queues.pop(person, None)
-            if not self._tasks:
-                self._idle.set()
-
     async def _process(self, event: Event) -> None:
         inbound = to_inbound(event)
         attempts = max(1, self.options.handle_retries)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
 from pydantic import ValidationError
 
+from bot.channels.ordered import OrderedWork
 from bot.jobs import describe
 
 if TYPE_CHECKING:
@@ -79,17 +79,19 @@ def private_chat(update: Update) -> tuple[int, str | None] | None:
     return chat.id, (user.language_code if user else None)
 
 
+def _update_id(item: tuple[Update, bool]) -> int:
+    return item[0].update_id
+
+
 class UpdatePipeline:
     def __init__(self, channel: TelegramChannel) -> None:
         self.channel = channel
         self.inbox = channel.app.inbox
         self.options = channel.options
-        self._queues: dict[Hashable, deque[tuple[Update, bool]]] = {}
-        self._tasks: dict[Hashable, asyncio.Task[None]] = {}
-        self._inflight: set[int] = set()
-        self._slots = asyncio.Semaphore(self.options.concurrency)
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # one chat's updates in order, chats side by side; inflight: update ids
+        self._work: OrderedWork[tuple[Update, bool]] = OrderedWork(
+            self._handle, _update_id, self.options.concurrency, "telegram-chat"
+        )
         self._told: dict[int, float] = {}
         self.stats = {"accepted": 0, "duplicates": 0, "replayed": 0, "failed": 0}
 
@@ -106,7 +108,7 @@ class UpdatePipeline:
         batch: list[Update] = []
         seen: set[int] = set()
         for update in updates:
-            if update.update_id in self._inflight or update.update_id in seen:
+            if update.update_id in self._work.inflight or update.update_id in seen:
                 self.stats["duplicates"] += 1
                 continue
             seen.add(update.update_id)
@@ -119,7 +121,7 @@ class UpdatePipeline:
         )
         accepted = 0
         for update in batch:
-            if str(update.update_id) not in fresh or update.update_id in self._inflight:
+            if str(update.update_id) not in fresh or update.update_id in self._work.inflight:
                 self.stats["duplicates"] += 1
                 continue
             accepted += 1
@@ -131,7 +133,8 @@ class UpdatePipeline:
         """Queue what was recorded but never finished (a crash, a database outage); returns how many.
 
         Each entry is taken for a while in the inbox, so another replica does not replay it too."""
-        rows = await self.inbox.take_pending(CHANNEL, limit=200, exclude={str(i) for i in self._inflight})
+        busy = {str(i) for i in self._work.inflight}
+        rows = await self.inbox.take_pending(CHANNEL, limit=200, exclude=busy)
         count = 0
         for external_id, payload in rows:
             try:
@@ -139,7 +142,7 @@ class UpdatePipeline:
             except ValidationError:
                 await self.inbox.finish_alone(CHANNEL, external_id, error="unreadable update")
                 continue
-            if update.update_id in self._inflight:
+            if update.update_id in self._work.inflight:
                 continue
             self._schedule(update, replayed=True)
             count += 1
@@ -155,51 +158,22 @@ class UpdatePipeline:
             await asyncio.sleep(self.options.replay_interval)
 
     def _schedule(self, update: Update, replayed: bool) -> None:
-        self._inflight.add(update.update_id)
-        self._idle.clear()
-        key = chat_key(update)
-        self._queues.setdefault(key, deque()).append((update, replayed))
-        if key not in self._tasks:
-            self._tasks[key] = asyncio.create_task(self._drain_chat(key), name="telegram-chat")
+        self._work.add(chat_key(update), (update, replayed))
 
     async def drain(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
         """Wait until every queued update is handled. False on timeout."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await self._work.drain(timeout)
 
     async def stop(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
-        self._queues.clear()
-        self._inflight.clear()
-        self._idle.set()
+        await self._work.stop()
 
     @property
     def pending(self) -> int:
-        return sum(len(q) for q in self._queues.values())
+        return self._work.pending
 
     # ---- handling ------------------------------------------------------------------------------
-    async def _drain_chat(self, key: Hashable) -> None:
-        queue = self._queues[key]
-        try:
-            while queue:
-                update, replayed = queue[0]
-                async with self._slots:
-                    await self._process(update, replayed)
-                queue.popleft()
-                self._inflight.discard(update.update_id)
-        finally:
-            self._tasks.pop(key, None)
-            if not queue:
-                self._queues.pop(key, None)
-            if not self._tasks:
-                self._idle.set()
+    async def _handle(self, item: tuple[Update, bool]) -> None:
+        await self._process(*item)
 
     async def _process(self, update: Update, replayed: bool) -> None:
         ticket = Ticket(update.update_id, replayed=replayed)
