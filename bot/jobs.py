@@ -138,6 +138,37 @@ def start_supervised(
     )
 
 
+class Loops:
+    """A channel's background loops: each under ``supervise`` and on /healthz while it runs; ``stop``
+    cancels them all and takes them off /healthz."""
+
+    def __init__(self, health: Health, *, base: float = 1.0, cap: float = 30.0) -> None:
+        self.health = health
+        self.base = base
+        self.cap = cap
+        self.tasks: list[asyncio.Task[Any]] = []
+        self._names: list[str] = []
+
+    def spawn(self, name: str, body: Callable[[], Awaitable[Any]], stale_after: float) -> None:
+        self.tasks.append(
+            start_supervised(name, body, self.health, base=self.base, cap=self.cap, stale_after=stale_after)
+        )
+        self._names.append(name)
+
+    def add(self, task: asyncio.Task[Any]) -> None:
+        """A one-off task of the channel's (cancelled with the loops if still running)."""
+        self.tasks.append(task)
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for name in self._names:
+            self.health.unregister(name)
+        self.tasks.clear()
+        self._names.clear()
+
+
 async def every(
     seconds: float, job: Callable[[], Awaitable[Any]], beat: Callable[[], None] | None = None
 ) -> None:

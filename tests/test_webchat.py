@@ -358,7 +358,7 @@ async def test_a_returning_browser_gets_its_older_messages_before_newer_ones(cha
         if wait is not None and wait > 1:
             break
         await asyncio.sleep(0.05)
-    sender_task = chat.channel._tasks[0]  # the sender's loop stops here; the test drives it by hand
+    sender_task = chat.channel._loops.tasks[0]  # the sender's loop stops here; the test drives it by hand
     sender_task.cancel()
     await asyncio.gather(sender_task, return_exceptions=True)
 

@@ -27,7 +27,7 @@ from bot.channels.messenger.options import MessengerOptions
 from bot.channels.messenger.pipeline import Intake
 from bot.channels.messenger.sender import Sender
 from bot.domain import Inbound, Outcome
-from bot.jobs import describe, start_supervised
+from bot.jobs import Loops, describe
 from bot.storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["CHANNELS", "INSTAGRAM", "MESSENGER", "MessengerChannel", "MessengerOptions"]
-
-LOOPS = ("messenger-sender", "messenger-replay")
 
 
 class MessengerChannel:
@@ -68,7 +66,7 @@ class MessengerChannel:
         self.intake = Intake(self)
         self.sender = Sender(self)
         self.peers: Iterable[Any] = ()  # the other channels: woken when a staff notice is queued
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._loops = Loops(self.app.health, base=self.options.backoff_base, cap=self.options.backoff_cap)
         self._attached = False
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -82,23 +80,11 @@ class MessengerChannel:
 
     async def start(self) -> None:
         if self.options.check_token:  # in the background: a slow Graph API must not hold up the start
-            self._tasks.append(asyncio.create_task(self._check_token(), name="messenger-token-check"))
-        self._spawn("messenger-sender", self.sender.run, max(120.0, self.options.leader_poll * 6))
-        self._spawn("messenger-replay", self.intake.replay_loop, max(120.0, self.options.replay_interval * 6))
+            self._loops.add(asyncio.create_task(self._check_token(), name="messenger-token-check"))
+        opts = self.options
+        self._loops.spawn("messenger-sender", self.sender.run, max(120.0, opts.leader_poll * 6))
+        self._loops.spawn("messenger-replay", self.intake.replay_loop, max(120.0, opts.replay_interval * 6))
         log.info("messenger channel started (Messenger and Instagram)")
-
-    def _spawn(self, name: str, body: Any, stale_after: float) -> None:
-        options = self.options
-        self._tasks.append(
-            start_supervised(
-                name,
-                body,
-                self.app.health,
-                base=options.backoff_base,
-                cap=options.backoff_cap,
-                stale_after=stale_after,
-            )
-        )
 
     async def _check_token(self) -> None:
         """Ask the Graph API whose token this is; a bad token is logged (the webhook keeps recording
@@ -122,12 +108,7 @@ class MessengerChannel:
         await self._shutdown(tidy=False)
 
     async def _shutdown(self, tidy: bool) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        for name in LOOPS:
-            self.app.health.unregister(name)
-        self._tasks.clear()
+        await self._loops.stop()
         if tidy:
             await self.intake.drain(self.options.drain_timeout)
         await self.intake.stop()

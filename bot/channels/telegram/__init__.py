@@ -38,7 +38,7 @@ from bot.channels.telegram.staff import StaffGate
 from bot.channels.telegram.user import StartThrottle
 from bot.deliveries import StaffNotice
 from bot.domain import Inbound, Outcome
-from bot.jobs import describe, start_supervised
+from bot.jobs import Loops, describe
 from bot.storage.outbox import backoff
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class TelegramChannel:
         self.sender = Sender(self)
         self._forum: bool | None = None
         self._forum_lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._loops = Loops(self.app.health, base=self.options.backoff_base, cap=self.options.backoff_cap)
         self.bot_username: str | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -121,9 +121,9 @@ class TelegramChannel:
         if self.options.set_commands:
             await self._set_commands()
         stale = max(120.0, self.options.poll_timeout * 3 + self.options.request_timeout)
-        self._spawn("telegram-sender", self.sender.run, stale)
-        self._spawn("telegram-acks", self.sender.run_acks, float("inf"))
-        self._spawn(
+        self._loops.spawn("telegram-sender", self.sender.run, stale)
+        self._loops.spawn("telegram-acks", self.sender.run_acks, float("inf"))
+        self._loops.spawn(
             "telegram-replay", self.pipeline.replay_loop, max(120.0, self.options.replay_interval * 6)
         )
         if self.webhook:
@@ -138,24 +138,11 @@ class TelegramChannel:
             )
         else:
             await self._until_ok(lambda: self.bot.delete_webhook(drop_pending_updates=False), "deleteWebhook")
-            self._spawn("telegram-polling", lambda: run_polling(self), stale)
+            self._loops.spawn("telegram-polling", lambda: run_polling(self), stale)
         log.info(
             "telegram channel started (%s, staff chat %s)",
             "webhook" if self.webhook else "polling",
             "forum" if self._forum else "group",
-        )
-
-    def _spawn(self, name: str, body: Any, stale_after: float) -> None:
-        options = self.options
-        self._tasks.append(
-            start_supervised(
-                name,
-                body,
-                self.app.health,
-                base=options.backoff_base,
-                cap=options.backoff_cap,
-                stale_after=stale_after,
-            )
         )
 
     async def stop(self) -> None:
@@ -167,12 +154,7 @@ class TelegramChannel:
         await self._shutdown(tidy=False)
 
     async def _shutdown(self, tidy: bool) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        for name in ("telegram-sender", "telegram-acks", "telegram-replay", "telegram-polling"):
-            self.app.health.unregister(name)
-        self._tasks.clear()
+        await self._loops.stop()
         if tidy:
             await self.pipeline.drain(self.options.drain_timeout)
         await self.pipeline.stop()

@@ -30,7 +30,7 @@ from bot.channels.webchat.pages import Pages
 from bot.channels.webchat.protocol import BadFrame, Hello, Say, parse
 from bot.channels.webchat.sessions import Sessions
 from bot.domain import Inbound
-from bot.jobs import describe, start_supervised
+from bot.jobs import Loops, describe
 
 if TYPE_CHECKING:
     from bot.http import HttpServer
@@ -77,7 +77,7 @@ class WebchatChannel:
         self.client_address = ClientAddress(settings.webchat_trusted_proxies)
         self.pages = Pages(app.content, settings)
         self._inflight: set[str] = set()
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._loops = Loops(self.app.health, base=self.options.backoff_base, cap=self.options.backoff_cap)
 
     # ---- lifecycle -----------------------------------------------------------------------------
     def attach(self, http: HttpServer) -> None:
@@ -94,30 +94,12 @@ class WebchatChannel:
             await self.sender.lead()
         except Exception as exc:  # the sender's loop tries again
             log.warning("the web chat could not look at its leadership yet (%s)", describe(exc))
-        self._spawn("webchat-sender", self.sender.run, max(120.0, self.options.leader_poll * 6))
-        self._spawn("webchat-replay", self.replay_loop, max(120.0, self.options.replay_interval * 6))
+        self._loops.spawn("webchat-sender", self.sender.run, max(120.0, self.options.leader_poll * 6))
+        self._loops.spawn("webchat-replay", self.replay_loop, max(120.0, self.options.replay_interval * 6))
         log.info("web chat started (%d allowed origin(s))", len(self.allowed))
 
-    def _spawn(self, name: str, body: Any, stale_after: float) -> None:
-        options = self.options
-        self._tasks.append(
-            start_supervised(
-                name,
-                body,
-                self.app.health,
-                base=options.backoff_base,
-                cap=options.backoff_cap,
-                stale_after=stale_after,
-            )
-        )
-
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        for name in ("webchat-sender", "webchat-replay"):
-            self.app.health.unregister(name)
-        self._tasks.clear()
+        await self._loops.stop()
         await self.sender.stop()
 
     def wake(self) -> None:
