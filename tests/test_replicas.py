@@ -12,6 +12,7 @@ import shutil
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -51,7 +52,9 @@ async def _until(condition, timeout: float, what: str) -> None:  # noqa: ASYNC10
         await asyncio.sleep(0.2)
 
 
-async def test_two_replicas_share_the_work_and_survive_one_dying(tmp_path: Path, triage_cache: Path) -> None:
+async def test_two_replicas_share_the_work_and_survive_one_dying(
+    tmp_path: Path, triage_cache: Path, triager: Any
+) -> None:
     server = BotAPIServer(staff_members=COUNSELLORS, webhook_retry_delay=0.05)
     await server.start()
     name, url = await create_pg_database("helpline_replicas")
@@ -72,7 +75,7 @@ async def test_two_replicas_share_the_work_and_survive_one_dying(tmp_path: Path,
         "LOG_LEVEL": "WARNING",
     }
     dirs = [tmp_path / f"replica-{i}" for i in range(2)]
-    for data in dirs:  # the model the test session trained: loaded, not trained again
+    for data in dirs:  # the model the test session trained (``triager``): loaded, not trained again
         shutil.copytree(triage_cache, data / "cache")
     procs = list(await asyncio.gather(*(start_replica(env, p, d) for p, d in zip(ports, dirs, strict=True))))
     db = Database.connect(url)
