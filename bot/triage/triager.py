@@ -10,9 +10,8 @@ Two parts decide the risk level, and the higher one wins (nothing lowers what th
 Conversation context: ``history`` holds the person's earlier messages (oldest first).  The model
 reads a window of them with decaying weights together with the message (a short follow-up such as
 "hər gün" or "yes" weighs little on its own, so the conversation's topic carries over; a long message
-on a new subject outweighs the window; an earlier message weighs less when it is short, and nothing
-when it carries no concern of its own, so an opening "Salam" does not blur the concern that follows
-it), and the rules may take their concepts from earlier messages
+on a new subject outweighs the window; an earlier message with no concern of its own weighs
+nothing, so an opening "Salam" does not blur the concern that follows it), and the rules may take their concepts from earlier messages
 (a medicine question, then "we have a whole box at home").  The risk of a message in context is the
 highest of: its rules, the model on the message alone, and the model on the window, so history can
 raise the level but never lower it.  ``prior`` (signals already on the case) also fills rule groups.
@@ -178,21 +177,17 @@ class Triager:
 
     def _in_context(self, seen: _Seen, earlier: list[_Seen]) -> Prediction | None:
         """The model on the message with the earlier ones of its conversation, or None when they carry
-        nothing (no earlier message, or only greetings and the like).  Each earlier message weighs
-        less the further back it is and the shorter it is, like the message itself."""
+        nothing (no earlier message, or only greetings and the like).  An earlier message weighs less
+        the further back it is, whatever its length: a two-word disclosure ("zorlandım") must carry
+        into the next turns; the message itself weighs less the shorter it is."""
         s = self.settings
-
-        def weight(e: _Seen) -> float:
-            return min(1.0, max(e.words, 1) / s.full_weight_words)
-
         parts: list[tuple[Vector, float]] = [
-            (e.vector, s.decay**k * weight(e))
-            for k, e in enumerate(reversed(earlier), start=1)
-            if not e.neutral
+            (e.vector, s.decay**k) for k, e in enumerate(reversed(earlier), start=1) if not e.neutral
         ]
         if not parts:
             return None
-        return self.model.predict_vector(combine([(seen.vector, weight(seen)), *parts]))
+        own = min(1.0, max(seen.words, 1) / s.full_weight_words)
+        return self.model.predict_vector(combine([(seen.vector, own), *parts]))
 
     # -- risk ------------------------------------------------------------------------------------
 
