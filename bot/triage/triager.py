@@ -11,10 +11,11 @@ Conversation context: ``history`` holds the person's earlier messages (oldest fi
 reads a window of them with decaying weights together with the message (a short follow-up such as
 "hər gün" or "yes" weighs little on its own, so the conversation's topic carries over; a long message
 on a new subject outweighs the window; an earlier message with no concern of its own weighs
-nothing, so an opening "Salam" does not blur the concern that follows it), and the rules may take their concepts from earlier messages
-(a medicine question, then "we have a whole box at home").  The risk of a message in context is the
-highest of: its rules, the model on the message alone, and the model on the window, so history can
-raise the level but never lower it.  ``prior`` (signals already on the case) also fills rule groups.
+nothing, so an opening "Salam" does not blur the concern that follows it), and the rules may take
+their concepts from earlier messages (a medicine question, then "we have a whole box at home").
+The risk of a message in context is the highest of: its rules, the model on the message alone, and
+the model on the window, so history can raise the level but never lower it.  ``prior`` (signals
+already on the case) also fills rule groups.
 
 Category and topics agree with the risk: when a rule raised the level, its topic comes first and
 decides the category (a medical emergency is health / illness); other topics are only listed when
