@@ -57,7 +57,6 @@ async def run_polling(channel: TelegramChannel) -> None:
                     allowed_updates=ALLOWED_UPDATES,
                     request_timeout=int(options.poll_timeout + options.request_timeout),
                 )
-                failures = 0
                 if updates:
                     try:
                         await channel.pipeline.accept_many(updates)
@@ -68,6 +67,7 @@ async def run_polling(channel: TelegramChannel) -> None:
                             await channel.pipeline.tell_person(update)
                         raise
                     offset = updates[-1].update_id + 1
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except TelegramRetryAfter as exc:
@@ -78,6 +78,8 @@ async def run_polling(channel: TelegramChannel) -> None:
                     log.critical("Telegram rejected the bot token (401): check TELEGRAM_BOT_TOKEN")
                 elif isinstance(exc, TelegramConflictError):
                     webhook_cleared = False
+                    if not leader.held:  # polling without the lock, and another replica polls: it leads
+                        leading = False
                     log.error(
                         "getUpdates conflict: another instance of this bot is running, or a webhook is set"
                     )
