@@ -13,12 +13,12 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.channels.webchat.sessions import TOKEN_RE, Sessions
 from bot.domain import Inbound
 from bot.payloads import Human, SetLanguage
-from bot.storage.models import Case, InboxEntry, Message, OutboxItem, utcnow
+from bot.storage.models import Case, InboxEntry, Message, OutboxItem, Person, utcnow
 from tests.webchat_fixtures import COUNSELLOR, SITE, Chat, chat  # noqa: F401  (fixtures)
 
 SUICIDAL = "Özümü öldürmək istəyirəm, artıq qərar vermişəm, bu axşam"
@@ -187,6 +187,10 @@ async def test_wrong_or_expired_token_starts_a_new_session(chat: Chat) -> None:
     # an old token whose person wrote lately is still good
     active = old.issue()
     await app.engine.handle(Inbound(channel="webchat", user_id=active, address=active, text="Salam"))
+    async with app.db.write() as session:  # people.last_seen_at is kept to the hour: not what counts
+        await session.execute(
+            update(Person).values(last_seen_at=utcnow() - timedelta(hours=settings.webchat_session_hours + 2))
+        )
     resumed = await chat.connect()
     assert (await resumed.hello(session=active))["new"] is False
 

@@ -20,10 +20,10 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.storage.db import Database
-from bot.storage.models import Person, utcnow
+from bot.storage.models import Conversation, Person, utcnow
 
 CHANNEL = "webchat"
 TOKEN_RE = re.compile(r"([A-Za-z0-9_-]{24})\.([0-9a-z]{1,10})\.([A-Za-z0-9_-]{22})")
@@ -81,12 +81,14 @@ class Sessions:
             return None
 
     async def last_seen(self, token: str) -> datetime | None:
-        """When the person of this token last wrote (None: no such person, or forgotten)."""
+        """When the person of this token last wrote (None: no such person, or forgotten): their
+        conversations' last activity, set on every message (``people.last_seen_at`` is kept only to
+        the hour)."""
         async with self.db.read() as session:
             return await session.scalar(
-                select(Person.last_seen_at).where(
-                    Person.channel == CHANNEL, Person.pseudonym == self._pseudonym(CHANNEL, token)
-                )
+                select(func.max(Conversation.last_activity_at))
+                .join(Person, Conversation.person_id == Person.id)
+                .where(Person.channel == CHANNEL, Person.pseudonym == self._pseudonym(CHANNEL, token))
             )
 
     async def valid(self, token: object) -> bool:
