@@ -201,7 +201,13 @@ class Sender:
                 return
             item = lane.queue.popleft()
             async with self._slots:
-                await self._deliver(lane, item, followed=bool(lane.queue))
+                try:
+                    await self._deliver(lane, item, followed=bool(lane.queue))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # outside the send (the database while giving up): later
+                    log.error("messenger outbox item %s failed: %s", item.id, describe(exc))
+                    await self._pause_lane(lane, item, describe(exc))
 
     async def _deliver(self, lane: Lane, item: Delivery, followed: bool) -> None:
         words = counsellor_words(item)
@@ -333,14 +339,17 @@ class Sender:
 
         The lane stays paused as long, before anything is awaited: a batch being taken meanwhile must
         not put a newer message of this person on the lane ahead of the one going back."""
+        limit = self.app.settings.outbox_max_attempts
+        dead = bool(limit and item.attempts >= limit)
+        if dead:
+            delay = 0.0  # it goes no more: nothing has to wait behind it
         lane.paused_until = max(lane.paused_until, time.monotonic() + delay)
         rest = list(lane.queue)
         lane.queue.clear()
         for other in (item, *rest):
             self._held.pop(other.id, None)
-        limit = self.app.settings.outbox_max_attempts
         try:
-            if limit and item.attempts >= limit:
+            if dead:
                 await self._dead(item, f"gave up after {item.attempts} attempts: {error}")
             else:
                 await self.app.outbox.retry(item.id, delay, error)
