@@ -152,9 +152,9 @@ async def test_two_replicas_share_the_work_and_survive_one_dying(
                 case_id = int(words.split("#")[1].split(" ")[0])
                 reminders.setdefault(case_id, []).append(call.at)
         assert reminders  # the surviving replica announces unclaimed crises again
-        for times in reminders.values():
-            times.sort()
-            assert all(b - a >= 9.0 for a, b in itertools.pairwise(times)), times
+        for times in reminders.values():  # every 10 s; a doubled one would come moments after another
+            times.sort()  # (the times are of the sends: a busy sender can bring two a second closer)
+            assert all(b - a >= 5.0 for a, b in itertools.pairwise(times)), times
 
         # /metrics of the surviving replica: Prometheus text, queue figures as in the database
         async with aiohttp.ClientSession() as client:
