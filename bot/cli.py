@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("triage", help='triage JSON lines from stdin ({"text": ...}) to stdout')
     evaluate = sub.add_parser("triage-eval", help="evaluate triage on the held-out split")
     evaluate.add_argument("--labels", type=Path, help="counsellors' labels (from triage-learn): before/after")
+    evaluate.add_argument(
+        "--data",
+        type=Path,
+        help="score this labelled JSON-lines file instead (a blind batch: messages and conversations)",
+    )
+    evaluate.add_argument("--misses", action="store_true", help="list what was missed (not on a first pass)")
     learn = sub.add_parser("triage-learn", help="export the counsellors' triage labels for retraining")
     learn.add_argument("--out", type=Path, help="where to write them (default: DATA_DIR/triage_labels.jsonl)")
     report = sub.add_parser("report", help="the helpline's figures for a period")
@@ -173,10 +179,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "triage-eval":
         from bot.triage.cli import run_eval
 
-        if args.labels is not None and not args.labels.is_file():
-            sys.stderr.write(f"triage-eval: --labels {args.labels}: no such file\n")
-            return 2
-        return run_eval(sys.stdout, _cache_dir(), extra=args.labels)
+        for option, path in (("--labels", args.labels), ("--data", args.data)):
+            if path is not None and not path.is_file():
+                sys.stderr.write(f"triage-eval: {option} {path}: no such file\n")
+                return 2
+        return run_eval(sys.stdout, _cache_dir(), extra=args.labels, show_misses=args.misses, data=args.data)
     if args.command == "rasa-actions" and not _rasa_installed():  # --- Rasa ---
         sys.stderr.write('rasa-actions: the Rasa extra is not installed: pip install -e ".[rasa]"\n')
         return 2

@@ -84,8 +84,10 @@ def test_run_eval_prints_before_and_after_counsellor_labels(tmp_path, monkeypatc
     monkeypatch.setattr(triager_mod, "load_or_train", lambda c, extra=None: real(c, corpus, extra=extra))
     message = "robot dərnəyi üçün qeydiyyat haradadır"
     data = tmp_path / "check.jsonl"
+    conversation = {"conversation": ["salam", message], "risk": "none", "context_only": False}
     data.write_text(
-        json.dumps({"text": message, "risk": "none", "category": "health"}) + "\n", encoding="utf-8"
+        json.dumps({"text": message, "risk": "none", "category": "health"}) + "\n" + json.dumps(conversation),
+        encoding="utf-8",
     )
     labels = tmp_path / "labels.jsonl"
     labels.write_text(
@@ -95,6 +97,8 @@ def test_run_eval_prints_before_and_after_counsellor_labels(tmp_path, monkeypatc
     assert run_eval(stdout, cache, extra=labels, data=data) == 0
     report = stdout.getvalue()
     assert "With the counsellor labels of labels.jsonl" in report
+    assert "on check.jsonl: 1 messages" in report
+    assert "Conversations: 1;" in report  # a blind batch's conversations are scored too
     before_after = report.split("Before -> after:")[1]
     assert "category macro-F1:" in before_after and "-> 1.000" in before_after
 

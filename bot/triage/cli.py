@@ -69,6 +69,7 @@ def run_eval(
         format_conversations,
         format_report,
         held_out_reports,
+        load_conversation_lines,
         load_conversations,
         load_labelled,
     )
@@ -88,10 +89,9 @@ def run_eval(
     first = reports(before)
     for rep in first:
         out.write(format_report(rep, show_misses=show_misses and extra is None) + "\n\n")
-    if data is None:
-        convs = load_conversations()
-        if convs:
-            out.write(format_conversations(evaluate_conversations(before, convs)) + "\n")
+    convs = load_conversations() if data is None else load_conversation_lines(data)
+    if convs:
+        out.write(format_conversations(evaluate_conversations(before, convs)) + "\n")
     if extra is not None:
         after = load_triager(cache_dir, extra=extra)
         second = reports(after)

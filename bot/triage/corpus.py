@@ -92,6 +92,8 @@ def read_labelled(path: Path, split: str | None = None, batch: str | None = None
             continue
         try:
             row = json.loads(line)
+            if isinstance(row, dict) and "conversation" in row:
+                continue  # a conversation, not a single message (see evaluate.load_conversation_lines)
             if batch is not None:
                 row = {**row, "batch": batch, "source": row.get("source") or batch}
             out.append(_example(row, Path(path).stem, split))

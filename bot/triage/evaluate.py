@@ -131,7 +131,10 @@ def evaluate_conversations(triager: Triager, conversations: Sequence[dict]) -> C
         ok = best.escalates == gold.escalates
         rep.escalation_right += ok
         rep.exact += best == gold
-        if gold.escalates and all(not Risk(a).escalates for a in conv.get("alone", [])):
+        context_only = conv.get("context_only")  # the writer's word, or from the levels alone
+        if context_only is None:
+            context_only = all(not Risk(a).escalates for a in conv.get("alone", []))
+        if gold.escalates and context_only:
             rep.context_only += 1
             rep.context_only_right += ok
         if not ok:
@@ -140,13 +143,21 @@ def evaluate_conversations(triager: Triager, conversations: Sequence[dict]) -> C
 
 
 def load_conversations(corpus_dir: Path = CORPUS_DIR) -> list[dict]:
+    return [
+        row
+        for path in sorted((corpus_dir / "conversations").glob("*.jsonl"))
+        for row in load_conversation_lines(path)
+    ]
+
+
+def load_conversation_lines(path: Path) -> list[dict]:
+    """The conversation lines of a JSON-lines file (its single messages are read by load_labelled)."""
     out: list[dict] = []
-    for path in sorted((corpus_dir / "conversations").glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if isinstance(row.get("conversation"), list) and row.get("risk") in RISK_LEVELS:
-                    out.append(row)
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            if isinstance(row.get("conversation"), list) and row.get("risk") in RISK_LEVELS:
+                out.append(row)
     return out
 
 
