@@ -159,10 +159,21 @@ class Loops:
         """A one-off task of the channel's (cancelled with the loops if still running)."""
         self.tasks.append(task)
 
-    async def stop(self) -> None:
+    async def stop(self, patience: float = 10.0) -> None:
+        """Cancel every loop and wait for it. A cancellation can be lost (Python 3.11's ``wait_for``
+        may swallow one that comes as its own timeout fires), so it is repeated until the loop ends;
+        after ``patience`` seconds what still runs is logged and left behind."""
+        pending = {task for task in self.tasks if not task.done()}
+        deadline = time.monotonic() + patience
+        while pending and time.monotonic() < deadline:
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=0.5)
+        if pending:
+            log.error("loops did not stop: %s", ", ".join(sorted(t.get_name() for t in pending)))
         for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: a loop that ended with an error was already logged
         for name in self._names:
             self.health.unregister(name)
         self.tasks.clear()

@@ -183,3 +183,26 @@ async def test_ordered_work_keeps_each_keys_order_and_runs_keys_side_by_side() -
     assert await work.drain(1.0)
     assert finished == [("b", 1), ("b", 2), ("a", 1), ("a", 2)]
     assert work.inflight == set() and work.pending == 0
+
+
+async def test_loops_stop_even_a_loop_that_swallows_a_cancellation() -> None:
+    """Python 3.11's wait_for can lose a cancellation; stopping must not hang on such a loop."""
+    import asyncio
+
+    from bot.jobs import Health, Loops
+
+    swallowed = []
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            swallowed.append(True)  # lost, as a racing wait_for can lose it
+        await asyncio.sleep(3600)
+
+    health = Health()
+    loops = Loops(health)
+    loops.spawn("stubborn", stubborn, 60.0)
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(loops.stop(patience=5.0), 5.0)
+    assert swallowed == [True] and loops.tasks == []
