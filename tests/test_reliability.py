@@ -116,6 +116,10 @@ async def test_postgresql_away_for_a_while_then_back(
                 async with aiohttp.ClientSession() as client:
                     async with client.get(health) as response:
                         assert response.status == 200
+                    for _ in range(200):  # the poller holds its lock and polls (not still starting up)
+                        if any(c.method == "getUpdates" for c in env.server.calls):
+                            break
+                        await asyncio.sleep(0.05)
                     proxy.cut()
                     env.server.user_sends_text(TEEN, SUICIDAL)
                     await env.server.wait_for_sent(chat_id=TEEN, timeout=20.0)
