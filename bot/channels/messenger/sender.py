@@ -147,18 +147,9 @@ class Sender:
             items.extend(item for item in batch if item.id not in self._held)
         if not items:
             return full
-        items.sort(key=lambda item: item.id)
-        taken = {item.id for item in items} | set(self._held)
-        waiting = await store.waiting_before(
-            self.app.db, [(i.id, i.person_id) for i in items if i.person_id is not None], taken
-        )
+        items.sort(key=lambda item: item.id)  # (the outbox holds back one behind an older one's retry)
         facts = await store.facts(self.app.db, [i.person_id for i in items if i.person_id is not None])
-        now = self.channel.clock()
         for item in items:
-            if item.id in waiting:  # an older message to this person waits for a retry: go after it
-                delay = max(0.0, (waiting[item.id] - now).total_seconds()) + 0.01
-                await self._defer([item], delay)
-                continue
             if not item.address:
                 await self._dead(item, "no address")
                 continue

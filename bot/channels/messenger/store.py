@@ -5,8 +5,8 @@
   (24 hours; 7 days for a counsellor's reply) count from there.
 - Whether a person is known to be unreachable: a message to them was refused because they blocked the
   Page or deleted their account (the dead outbox item says so), and they have not written since.
-- Whether an older message to a person still waits (for a retry after an error, possibly from before a
-  restart): a newer one must wait behind it, so a person's messages always arrive in order.
+
+(That a newer message never overtakes an older one waiting for a retry is kept by ``Outbox.due``.)
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bot.channels.messenger.events import CHANNELS
 from bot.storage.db import Database
 from bot.storage.models import Conversation, OutboxItem
-from bot.storage.outbox import DEAD, PENDING
+from bot.storage.outbox import DEAD
 
 UNREACHABLE = "unreachable"  # how a dead item's error begins when the person cannot be reached
 
@@ -64,37 +63,3 @@ async def facts(db: Database, person_ids: Iterable[int]) -> dict[int, Facts]:
         marked = blocked.get(person_id)
         found[person_id] = Facts(last, marked is not None and (last is None or marked >= last))
     return found
-
-
-async def waiting_before(
-    db: Database, items: Iterable[tuple[int, int]], skip: set[int]
-) -> dict[int, datetime]:
-    """For (item id, person id) pairs: the items that have an older pending item of the same person
-    not in ``skip`` (held here or taken in this batch), and when that older one is due."""
-    pairs = list(items)
-    if not pairs:
-        return {}
-    people = sorted({person for _, person in pairs})
-    newest = max(item for item, _ in pairs)
-    async with db.read() as session:
-        rows = (
-            await session.execute(
-                select(OutboxItem.id, OutboxItem.person_id, OutboxItem.next_attempt_at).where(
-                    OutboxItem.channel.in_(CHANNELS),
-                    OutboxItem.status == PENDING,
-                    OutboxItem.target == "person",
-                    OutboxItem.person_id.in_(people),
-                    OutboxItem.id < newest,
-                )
-            )
-        ).all()
-    older: dict[int, list[tuple[int, datetime]]] = {}
-    for row_id, person_id, due in rows:
-        if row_id not in skip:
-            older.setdefault(person_id, []).append((row_id, due))
-    blocked: dict[int, datetime] = {}
-    for item_id, person_id in pairs:
-        before = [due for row_id, due in older.get(person_id, ()) if row_id < item_id]
-        if before:
-            blocked[item_id] = max(before)
-    return blocked
